@@ -1,0 +1,1 @@
+"""The in-memory unit of work: the database's behaviour without a database."""

@@ -1,0 +1,38 @@
+"""The unit of work over the in-memory database: one MemoryTransaction per outermost block."""
+
+from __future__ import annotations
+
+from adapters.memory.database import InMemoryDatabase, MemoryTransaction
+from adapters.memory.repositories import InMemoryAccounts, InMemoryNotifications, InMemoryUsers
+from adapters.transactions import Repositories, Transaction, TransactionalUnitOfWork
+
+
+class InMemoryUnitOfWork(TransactionalUnitOfWork[MemoryTransaction, int]):
+    def __init__(self, database: InMemoryDatabase) -> None:
+        super().__init__()
+        self.database = database
+
+    def _begin(self) -> MemoryTransaction:
+        return self.database.begin()
+
+    def _commit(self, handle: MemoryTransaction) -> None:
+        handle.commit()
+
+    def _rollback(self, handle: MemoryTransaction) -> None:
+        handle.rollback()
+
+    def _begin_savepoint(self, handle: MemoryTransaction) -> int:
+        return handle.savepoint()
+
+    def _release_savepoint(self, handle: MemoryTransaction, savepoint: int) -> None:
+        """Nothing to do: the undo log stays, so the outer block can still roll back."""
+
+    def _rollback_savepoint(self, handle: MemoryTransaction, savepoint: int) -> None:
+        handle.rollback_to(savepoint)
+
+    def _repositories(self, transaction: Transaction[MemoryTransaction]) -> Repositories:
+        return Repositories(
+            accounts=InMemoryAccounts(transaction),
+            users=InMemoryUsers(transaction),
+            notifications=InMemoryNotifications(transaction),
+        )

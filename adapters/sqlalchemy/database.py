@@ -1,0 +1,40 @@
+"""Engines for SQLite and PostgreSQL, configured so savepoints behave the same on both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy
+from sqlalchemy import Engine, event
+
+from adapters.sqlalchemy.models import Base
+
+
+def create_engine(url: str, **options: Any) -> Engine:
+    engine = sqlalchemy.create_engine(url, **options)
+    if engine.dialect.name == "sqlite":
+        _make_sqlite_transactions_explicit(engine)
+    return engine
+
+
+def _make_sqlite_transactions_explicit(engine: Engine) -> None:
+    """SQLAlchemy's documented recipe for working SAVEPOINTs on SQLite.
+
+    Python's sqlite3 driver (legacy transaction mode) emits no BEGIN before a SAVEPOINT, so a
+    released savepoint would survive a rollback of the outer transaction. The driver is told
+    to stay out of the way and the engine emits BEGIN itself. IMMEDIATE takes the write lock
+    up front, so two writers queue instead of failing to upgrade a read lock.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _disable_driver_transactions(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+    @event.listens_for(engine, "begin")
+    def _begin_explicitly(connection: sqlalchemy.Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_schema(engine: Engine) -> None:
+    Base.metadata.create_all(engine)

@@ -1,0 +1,87 @@
+"""Use cases about accounts: creating one, registering with a welcome, renaming."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from application.commands import (
+    ChangeAccountNameCommand,
+    CreateAccountCommand,
+    SendWelcomeEmailCommand,
+)
+from application.errors import ConcurrentUpdate
+from application.notifications import SendWelcomeEmailUseCase
+from application.ports import PasswordHasher, UnitOfWork
+from application.use_case import UseCase
+from domain.accounts import Account, AccountId, Email, User, UserId
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AccountCreated:
+    account_id: AccountId
+    user_id: UserId
+
+
+class CreateAccountUseCase(UseCase[CreateAccountCommand, AccountCreated]):
+    """Creates an account and its admin user together, or neither."""
+
+    def __init__(self, uow: UnitOfWork, password_hasher: PasswordHasher) -> None:
+        self._uow = uow
+        self._password_hasher = password_hasher
+
+    def execute(self, command: CreateAccountCommand) -> AccountCreated:
+        password_hash = self._password_hasher.hash(command.password.get_secret_value())
+        account, admin = User.create_with_account(
+            Email(command.email), password_hash, command.account_name
+        )
+        with self._uow.transaction():
+            self._uow.accounts.add(account)
+            self._uow.users.add(admin)
+        return AccountCreated(account_id=account.id, user_id=admin.id)
+
+
+class RegisterAccountUseCase(UseCase[CreateAccountCommand, AccountCreated]):
+    """Registers a new customer: their account is critical, the welcome email is optional.
+
+    Both steps share one transaction. If the account cannot be created nothing is kept; if
+    the welcome email cannot be arranged, the customer is registered all the same.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        create_account: CreateAccountUseCase,
+        send_welcome_email: SendWelcomeEmailUseCase,
+    ) -> None:
+        self._uow = uow
+        self._create_account = create_account
+        self._send_welcome_email = send_welcome_email
+
+    def execute(self, command: CreateAccountCommand) -> AccountCreated:
+        with self._uow.transaction():
+            created = self._create_account.execute(command)
+            try:
+                self._send_welcome_email.execute(SendWelcomeEmailCommand(user_id=created.user_id))
+            except Exception:
+                logger.exception("no welcome email for user %s", created.user_id)
+        return created
+
+
+class ChangeAccountNameUseCase(UseCase[ChangeAccountNameCommand, Account]):
+    """Renames an account, refusing to overwrite a change the caller has not seen."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def execute(self, command: ChangeAccountNameCommand) -> Account:
+        account_id = AccountId(command.account_id)
+        with self._uow.transaction():
+            account = self._uow.accounts.get(account_id)
+            if command.expected_version is not None and command.expected_version != account.version:
+                raise ConcurrentUpdate("account", account_id, command.expected_version)
+            account.rename(command.name)
+            self._uow.accounts.save(account)
+        return account

@@ -1,0 +1,58 @@
+"""Commands: validated input for the use cases. Bad input never reaches the domain."""
+
+from __future__ import annotations
+
+import uuid
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+)
+
+# NIST SP 800-63B: at least 8 characters, allow at least 64; no composition rules.
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128
+
+
+class Command(BaseModel):
+    # A rejected password must never be echoed back inside a validation error.
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True, extra="forbid")
+
+
+class CreateAccountCommand(Command):
+    email: EmailStr
+    password: SecretStr
+    password_confirmation: SecretStr
+    account_name: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @field_validator("password")
+    @classmethod
+    def _follows_password_rules(cls, password: SecretStr) -> SecretStr:
+        length = len(password.get_secret_value())
+        if not MIN_PASSWORD_LENGTH <= length <= MAX_PASSWORD_LENGTH:
+            raise ValueError(
+                f"must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters, got {length}"
+            )
+        return password
+
+    @field_validator("password_confirmation")
+    @classmethod
+    def _matches_password(cls, confirmation: SecretStr, info: ValidationInfo) -> SecretStr:
+        password = info.data.get("password")
+        if password is not None and password.get_secret_value() != confirmation.get_secret_value():
+            raise ValueError("does not match the password")
+        return confirmation
+
+
+class SendWelcomeEmailCommand(Command):
+    user_id: uuid.UUID
+
+
+class ChangeAccountNameCommand(Command):
+    account_id: uuid.UUID
+    name: str = Field(min_length=1, max_length=100)
+    expected_version: int | None = None

@@ -1,0 +1,48 @@
+"""Errors of the application layer: what a use case or a unit of work can refuse."""
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    """Base class of the errors use cases and units of work raise on purpose."""
+
+
+class NotFound(ApplicationError):
+    def __init__(self, kind: str, identifier: object) -> None:
+        super().__init__(f"{kind} not found: {identifier}")
+        self.kind = kind
+        self.identifier = identifier
+
+
+class ConcurrentUpdate(ApplicationError):
+    """Someone else saved the entity since it was read; read it again and retry."""
+
+    def __init__(self, kind: str, identifier: object, version: int) -> None:
+        super().__init__(f"{kind} {identifier} was changed by someone else (read at version {version})")
+        self.kind = kind
+        self.identifier = identifier
+
+
+class TransactionError(ApplicationError):
+    """A unit of work was used in a way its transaction semantics forbid."""
+
+
+class NoActiveTransaction(TransactionError):
+    def __init__(self) -> None:
+        super().__init__("repositories are usable only inside `with uow.transaction():`")
+
+
+class NestedDurableTransaction(TransactionError):
+    def __init__(self) -> None:
+        super().__init__("transaction(durable=True) cannot run inside another transaction")
+
+
+class TransactionDoomed(TransactionError):
+    """A write failed in this block; it can only roll back. Run fallible steps in a nested block."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(
+            f"this transaction block can only roll back: an earlier write failed ({cause}); "
+            "run a step that may fail in its own nested `with uow.transaction():`"
+        )
+        self.cause = cause

@@ -1,0 +1,91 @@
+"""The composition root: settings, and the container that wires adapters to ports.
+
+This is the only module that knows which adapter implements which port.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from dependency_injector import containers, providers
+from pydantic import computed_field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from adapters.email import ConsoleEmailSender, RecordingEmailSender
+from adapters.memory.database import InMemoryDatabase
+from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from adapters.passwords import Argon2PasswordHasher
+from adapters.sqlalchemy.database import create_engine
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.accounts import (
+    ChangeAccountNameUseCase,
+    CreateAccountUseCase,
+    RegisterAccountUseCase,
+)
+from application.notifications import SendWelcomeEmailUseCase
+
+
+class Settings(BaseSettings):
+    """Read from the environment with the prefix KEEL_, e.g. KEEL_DATABASE_URL."""
+
+    model_config = SettingsConfigDict(env_prefix="KEEL_")
+
+    database_url: str = "sqlite:///keel.db"
+    email_sender: Literal["console", "recording"] = "console"
+    # OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane.
+    argon2_time_cost: int = 2
+    argon2_memory_cost_kib: int = 19 * 1024
+    argon2_parallelism: int = 1
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def backend(self) -> Literal["memory", "sqlalchemy"]:
+        return "memory" if self.database_url == "memory://" else "sqlalchemy"
+
+    @property
+    def embedded(self) -> bool:
+        return self.backend == "sqlalchemy" and make_url(self.database_url).get_backend_name() == "sqlite"
+
+
+class Container(containers.DeclarativeContainer):
+    config = providers.Configuration(strict=True)
+
+    engine = providers.Singleton(create_engine, config.database_url)
+    unit_of_work = providers.Selector(
+        config.backend,
+        memory=providers.Singleton(InMemoryUnitOfWork, providers.Singleton(InMemoryDatabase)),
+        sqlalchemy=providers.Singleton(SqlAlchemyUnitOfWork, engine),
+    )
+    password_hasher = providers.Singleton(
+        Argon2PasswordHasher,
+        time_cost=config.argon2_time_cost,
+        memory_cost_kib=config.argon2_memory_cost_kib,
+        parallelism=config.argon2_parallelism,
+    )
+    email_sender = providers.Selector(
+        config.email_sender,
+        console=providers.Singleton(ConsoleEmailSender),
+        recording=providers.Singleton(RecordingEmailSender),
+    )
+
+    create_account = providers.Factory(
+        CreateAccountUseCase, uow=unit_of_work, password_hasher=password_hasher
+    )
+    send_welcome_email = providers.Factory(
+        SendWelcomeEmailUseCase, uow=unit_of_work, email_sender=email_sender
+    )
+    register_account = providers.Factory(
+        RegisterAccountUseCase,
+        uow=unit_of_work,
+        create_account=create_account,
+        send_welcome_email=send_welcome_email,
+    )
+    change_account_name = providers.Factory(ChangeAccountNameUseCase, uow=unit_of_work)
+
+
+def build_container(settings: Settings | None = None) -> Container:
+    """A container wired from settings (by default, from the environment)."""
+    container = Container()
+    container.config.from_dict((settings or Settings()).model_dump())
+    return container
