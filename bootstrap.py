@@ -10,7 +10,6 @@ from typing import Literal
 from dependency_injector import containers, providers
 from pydantic import computed_field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 from adapters.email import ConsoleEmailSender, RecordingEmailSender
 from adapters.memory.database import InMemoryDatabase
@@ -42,10 +41,6 @@ class Settings(BaseSettings):
     @property
     def backend(self) -> Literal["memory", "sqlalchemy"]:
         return "memory" if self.database_url == "memory://" else "sqlalchemy"
-
-    @property
-    def embedded(self) -> bool:
-        return self.backend == "sqlalchemy" and make_url(self.database_url).get_backend_name() == "sqlite"
 
 
 class Container(containers.DeclarativeContainer):

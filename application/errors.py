@@ -18,7 +18,9 @@ class ConcurrentUpdate(ApplicationError):
     """Someone else saved the entity since it was read; read it again and retry."""
 
     def __init__(self, kind: str, identifier: object, version: int) -> None:
-        super().__init__(f"{kind} {identifier} was changed by someone else (read at version {version})")
+        super().__init__(
+            f"{kind} {identifier} was changed by someone else (read at version {version})"
+        )
         self.kind = kind
         self.identifier = identifier
 

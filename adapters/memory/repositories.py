@@ -30,9 +30,7 @@ class InMemoryAccounts:
         self._rows.lock(("accounts", account.id))  # as UPDATE locks the row until commit
         stored = self.get(account.id)
         if stored.version != account.version:
-            raise self._transaction.doom(
-                ConcurrentUpdate("account", account.id, account.version)
-            )
+            raise self._transaction.doom(ConcurrentUpdate("account", account.id, account.version))
         account.version += 1
         self._rows.put("accounts", account.id, account, unique={})
 
