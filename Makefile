@@ -1,0 +1,30 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run register test lint bench clean
+
+$(BIN)/keel: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# Registers a demo account on the embedded SQLite database (keel.db) and prints its ids.
+run: $(BIN)/keel
+	$(BIN)/keel db init
+	$(BIN)/keel register --email "demo+$$(date +%s%N)@example.com" --password "correct horse battery staple"
+
+lint: $(BIN)/keel
+	$(BIN)/lint-imports --no-logo
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy domain application
+
+# The PostgreSQL tests run when KEEL_TEST_POSTGRES_URL is set (.ci/run sets it).
+test: lint
+	$(BIN)/pytest --cov --cov-report=term
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage keel.db

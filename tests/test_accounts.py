@@ -1,0 +1,184 @@
+"""Registration and renaming, on every backend."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from dependency_injector import providers
+
+from application.commands import ChangeAccountNameCommand, SendWelcomeEmailCommand
+from application.errors import ConcurrentUpdate
+from application.notifications import SendWelcomeEmailUseCase
+from domain.accounts import Email, Role
+from domain.errors import EmailAlreadyRegistered
+from domain.notifications import NotificationId
+from tests.conftest import Backend, registration
+
+
+class WelcomeThatFailsAfterWriting(SendWelcomeEmailUseCase):
+    """Writes its notification and arranges the email, then fails: an optional step gone bad."""
+
+    def execute(self, command: SendWelcomeEmailCommand) -> NotificationId:
+        with self._uow.transaction():
+            super().execute(command)
+            raise RuntimeError("welcome template missing")
+
+
+def test_registering_creates_an_account_with_its_admin_user(backend: Backend) -> None:
+    created = backend.container.register_account().execute(registration("ada@example.com"))
+
+    with backend.uow.transaction():
+        user = backend.uow.users.get(created.user_id)
+        account = backend.uow.accounts.get(created.account_id)
+    assert (user.account_id, user.role, user.email) == (
+        account.id,
+        Role.ADMIN,
+        Email("ada@example.com"),
+    )
+
+
+def test_the_password_is_stored_as_an_argon2id_hash_that_verifies(backend: Backend) -> None:
+    created = backend.container.create_account().execute(
+        registration(password="s3cret-passphrase", password_confirmation="s3cret-passphrase")
+    )
+
+    with backend.uow.transaction():
+        stored = backend.uow.users.get(created.user_id).password_hash
+    hasher = backend.container.password_hasher()
+    assert stored.startswith("$argon2id$")
+    assert hasher.verify(stored, "s3cret-passphrase")
+    assert not hasher.verify(stored, "another-passphrase")
+
+
+def test_registering_a_taken_email_fails_and_leaves_no_account_without_admin(
+    backend: Backend,
+) -> None:
+    create_account = backend.container.create_account()
+    create_account.execute(registration("ada@example.com"))
+
+    with pytest.raises(EmailAlreadyRegistered):
+        create_account.execute(registration("ADA@Example.com"))
+
+    assert backend.rows("accounts") == 1
+    assert backend.accounts_without_admin() == 0
+
+
+def test_registration_commits_one_welcome_notification_and_sends_the_email(
+    backend: Backend,
+) -> None:
+    created = backend.container.register_account().execute(registration("ada@example.com"))
+
+    with backend.uow.transaction():
+        notifications = backend.uow.notifications.for_user(created.user_id)
+    assert [n.recipient for n in notifications] == [Email("ada@example.com")]
+    assert [m.recipient for m in backend.sender.sent] == [Email("ada@example.com")]
+
+
+def test_a_failed_welcome_step_keeps_the_registration_without_notification_or_email(
+    backend: Backend,
+) -> None:
+    container = backend.container
+    container.send_welcome_email.override(
+        providers.Factory(
+            WelcomeThatFailsAfterWriting,
+            uow=container.unit_of_work,
+            email_sender=container.email_sender,
+        )
+    )
+
+    created = container.register_account().execute(registration("ada@example.com"))
+
+    with backend.uow.transaction():
+        assert backend.uow.users.get(created.user_id).email == Email("ada@example.com")
+    assert backend.rows("notifications") == 0
+    assert backend.sender.sent == []
+
+
+def test_a_failed_account_step_commits_nothing_and_sends_no_email(backend: Backend) -> None:
+    register = backend.container.register_account()
+    register.execute(registration("ada@example.com"))
+
+    with pytest.raises(EmailAlreadyRegistered):
+        register.execute(registration("ada@example.com"))
+
+    assert (backend.rows("accounts"), backend.rows("users"), backend.rows("notifications")) == (
+        1,
+        1,
+        1,
+    )
+    assert len(backend.sender.sent) == 1
+
+
+def test_two_concurrent_registrations_of_one_email_let_exactly_one_win(backend: Backend) -> None:
+    register = backend.container.register_account()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def register_after_barrier() -> None:
+        barrier.wait()
+        try:
+            register.execute(registration("ada@example.com"))
+            outcomes.append("registered")
+        except EmailAlreadyRegistered:
+            outcomes.append("already registered")
+
+    threads = [threading.Thread(target=register_after_barrier) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["already registered", "registered"]
+    assert (backend.rows("accounts"), backend.rows("users")) == (1, 1)
+
+
+def test_renaming_an_account_stores_the_name_and_a_new_version(backend: Backend) -> None:
+    created = backend.container.create_account().execute(registration())
+
+    renamed = backend.container.change_account_name().execute(
+        ChangeAccountNameCommand(account_id=created.account_id, name="  Analytical Engines ")
+    )
+
+    with backend.uow.transaction():
+        stored = backend.uow.accounts.get(created.account_id)
+    assert (stored.name, stored.version) == ("Analytical Engines", renamed.version)
+    assert renamed.version == 2
+
+
+def test_renaming_from_a_stale_version_is_refused_and_keeps_the_newer_name(
+    backend: Backend,
+) -> None:
+    created = backend.container.create_account().execute(registration())
+    rename = backend.container.change_account_name()
+    rename.execute(ChangeAccountNameCommand(account_id=created.account_id, name="First"))
+
+    with pytest.raises(ConcurrentUpdate):
+        rename.execute(
+            ChangeAccountNameCommand(
+                account_id=created.account_id, name="Second", expected_version=1
+            )
+        )
+
+    with backend.uow.transaction():
+        assert backend.uow.accounts.get(created.account_id).name == "First"
+
+
+def test_saving_an_entity_another_transaction_changed_raises_concurrent_update(
+    backend: Backend,
+) -> None:
+    created = backend.container.create_account().execute(registration())
+    uow = backend.uow
+    with uow.transaction():
+        stale = uow.accounts.get(created.account_id)
+    with uow.transaction():
+        fresh = uow.accounts.get(created.account_id)
+        fresh.rename("Fresh")
+        uow.accounts.save(fresh)
+
+    stale.rename("Stale")
+    with pytest.raises(ConcurrentUpdate), uow.transaction():
+        uow.accounts.save(stale)
+
+    with uow.transaction():
+        assert uow.accounts.get(created.account_id).name == "Fresh"

@@ -1,0 +1,97 @@
+"""The `keel` command line: what a user types, what they see, and the exit code."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from adapters.sqlalchemy.database import create_engine, create_schema
+from entrypoints.cli import main
+from tests.conftest import CHEAP_HASHING, PASSWORD
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'keel.db'}"
+    monkeypatch.setenv("KEEL_DATABASE_URL", url)
+    for name, value in CHEAP_HASHING.items():
+        monkeypatch.setenv(f"KEEL_{name.upper()}", str(value))
+    return url
+
+
+@pytest.fixture
+def database(sqlite_url: str) -> str:
+    engine = create_engine(sqlite_url)
+    create_schema(engine)
+    engine.dispose()
+    return sqlite_url
+
+
+def test_register_prints_the_new_account_and_user_ids(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exit_code = main(["register", "--email", "ada@example.com", "--password", PASSWORD])
+
+    printed = capsys.readouterr().out.split()
+    assert exit_code == 0
+    assert printed[0::2] == ["account", "user"]
+    assert all(uuid.UUID(value) for value in printed[1::2])
+
+
+def test_register_asks_for_the_password_twice_without_echo_when_it_is_omitted(
+    database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = iter([PASSWORD, PASSWORD])
+    monkeypatch.setattr("getpass.getpass", lambda prompt: next(answers))
+
+    assert main(["register", "--email", "ada@example.com"]) == 0
+    assert PASSWORD not in capsys.readouterr().out
+
+
+def test_register_with_bad_input_prints_one_line_naming_the_field_and_exits_2(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exit_code = main(["register", "--email", "not-an-email", "--password", "tiny-pw"])
+
+    error = capsys.readouterr().err.strip()
+    assert exit_code == 2
+    assert error.startswith("keel: invalid input: email:")
+    assert "password:" in error
+    assert "tiny-pw" not in error
+    assert len(error.splitlines()) == 1
+
+
+def test_register_with_a_taken_email_exits_1_and_writes_nothing(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["register", "--email", "ada@example.com", "--password", PASSWORD])
+
+    exit_code = main(["register", "--email", "ADA@example.com", "--password", PASSWORD])
+
+    assert exit_code == 1
+    assert capsys.readouterr().err.strip() == "keel: email already registered: ada@example.com"
+    engine = create_engine(database)
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM accounts")) == 1
+    engine.dispose()
+
+
+def test_the_installed_keel_script_registers_an_account(database: str) -> None:
+    keel = Path(sys.executable).with_name("keel")
+
+    finished = subprocess.run(  # noqa: S603 - our own console script
+        [str(keel), "register", "--email", "ada@example.com", "--password", PASSWORD],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=False,
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.startswith("account ")
