@@ -1,0 +1,132 @@
+"""The HTTP API: routes that call use cases from the container, and what each error answers.
+
+Routes are plain `def`, so FastAPI runs them in its threadpool. Each use case opens and closes
+its own transaction there; the unit of work keeps it in a ContextVar, so one request's
+transaction is never seen by another.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from application.errors import NotFound
+from bootstrap import Container
+from domain.accounts import AccountId, UserId
+from domain.errors import EmailAlreadyRegistered
+from entrypoints.http.schemas import (
+    AccountCreatedResponse,
+    AccountResponse,
+    ErrorResponse,
+    HealthResponse,
+    RegisterAccountRequest,
+    UserResponse,
+)
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter()
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse}}
+
+
+def create_app(container: Container) -> FastAPI:
+    """The API over the container's use cases, on whichever backend the container wires."""
+    app = FastAPI(
+        title="keel",
+        summary="Register an account and its admin user; read them back.",
+        exception_handlers={
+            RequestValidationError: _invalid_request,
+            ValidationError: _invalid_command,
+            NotFound: _not_found,
+            EmailAlreadyRegistered: _conflict,
+            Exception: _internal_error,
+        },
+    )
+    app.state.container = container
+    app.include_router(router)
+    return app
+
+
+def _container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+Wired = Annotated[Container, Depends(_container)]
+
+
+@router.post("/accounts", status_code=201, responses={409: {"model": ErrorResponse}})
+def register_account(body: RegisterAccountRequest, container: Wired) -> AccountCreatedResponse:
+    """Registers an account and its admin user, and welcomes them by email."""
+    created = container.register_account().execute(body.to_command())
+    return AccountCreatedResponse(account_id=created.account_id, user_id=created.user_id)
+
+
+@router.get("/accounts/{account_id}", responses=_NOT_FOUND)
+def get_account(account_id: uuid.UUID, container: Wired) -> AccountResponse:
+    return AccountResponse.of(container.get_account().execute(AccountId(account_id)))
+
+
+@router.get("/users/{user_id}", responses=_NOT_FOUND)
+def get_user(user_id: uuid.UUID, container: Wired) -> UserResponse:
+    return UserResponse.of(container.get_user().execute(UserId(user_id)))
+
+
+@router.get("/health", responses={503: {"model": HealthResponse}})
+def health(container: Wired, response: Response) -> HealthResponse:
+    """200 when the database answers a read, 503 when it does not."""
+    try:
+        container.check_health().execute()
+    except Exception:
+        # A failing health check is an answer, not an error of this request.
+        logger.exception("health check failed")
+        response.status_code = 503
+        return HealthResponse(status="unavailable")
+    return HealthResponse(status="ok")
+
+
+# Error handlers do no I/O, so they run on the event loop, not in the threadpool.
+async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+    # A malformed id is bad input like any other (422), not an unknown resource (404).
+    return _unprocessable(error.errors())
+
+
+async def _invalid_command(request: Request, error: ValidationError) -> JSONResponse:
+    # Commands are built from the request body field for field: name them as FastAPI does.
+    return _unprocessable(
+        {**problem, "loc": ("body", *problem["loc"])} for problem in error.errors()
+    )
+
+
+async def _not_found(request: Request, error: NotFound) -> JSONResponse:
+    return _answer(404, str(error))
+
+
+async def _conflict(request: Request, error: EmailAlreadyRegistered) -> JSONResponse:
+    return _answer(409, str(error))
+
+
+async def _internal_error(request: Request, error: Exception) -> JSONResponse:
+    # The details may hold internals (SQL, hosts, values): they go to the log, not the client.
+    logger.exception("%s %s failed", request.method, request.url.path, exc_info=error)
+    return _answer(500, "internal error")
+
+
+def _unprocessable(problems: Iterable[Mapping[str, Any]]) -> JSONResponse:
+    # FastAPI's default body echoes each rejected "input", a password among them: leave it out.
+    detail = [
+        {"loc": list(problem["loc"]), "msg": problem["msg"], "type": problem["type"]}
+        for problem in problems
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+def _answer(status_code: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status_code)

@@ -1,0 +1,69 @@
+"""The HTTP contract: request and response bodies, kept apart from the domain entities.
+
+Requests carry shapes only; the rules (email syntax, password length, confirmation) live in
+the commands, once. Responses are built field by field, so a new attribute on an entity never
+reaches a client by accident, and a password hash never can.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from application.commands import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, CreateAccountCommand
+from domain.accounts import Account, Role, User
+
+
+class RegisterAccountRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    email: str = Field(examples=["ada@example.com"])
+    password: SecretStr = Field(
+        description=f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
+    )
+    password_confirmation: SecretStr = Field(description="the password, once more")
+    account_name: str | None = Field(default=None, description="defaults to the email")
+
+    def to_command(self) -> CreateAccountCommand:
+        """Raises ValidationError naming the field that breaks a rule."""
+        return CreateAccountCommand(
+            email=self.email,
+            password=self.password,
+            password_confirmation=self.password_confirmation,
+            account_name=self.account_name,
+        )
+
+
+class AccountCreatedResponse(BaseModel):
+    account_id: uuid.UUID
+    user_id: uuid.UUID
+
+
+class AccountResponse(BaseModel):
+    id: uuid.UUID
+    name: str
+
+    @classmethod
+    def of(cls, account: Account) -> AccountResponse:
+        return cls(id=account.id, name=account.name)
+
+
+class UserResponse(BaseModel):
+    id: uuid.UUID
+    account_id: uuid.UUID
+    email: str
+    role: Role
+
+    @classmethod
+    def of(cls, user: User) -> UserResponse:
+        return cls(id=user.id, account_id=user.account_id, email=str(user.email), role=user.role)
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok", "unavailable"]
+
+
+class ErrorResponse(BaseModel):
+    detail: str

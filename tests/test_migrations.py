@@ -1,0 +1,153 @@
+"""Alembic migrations, on SQLite and PostgreSQL: they build the schema the models describe,
+every revision can be undone, and `keel db` drives them.
+
+The PostgreSQL tests never touch the database named in KEEL_TEST_POSTGRES_URL, whose tables
+the rest of the suite is using: each test gets a throwaway database on the same server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, make_url
+
+from adapters.sqlalchemy.database import create_engine
+from adapters.sqlalchemy.migrations import SCRIPT_LOCATION, downgrade, upgrade
+from adapters.sqlalchemy.models import Base
+from entrypoints.cli import main
+
+TABLES = {"accounts", "users", "notifications"}
+
+
+@pytest.fixture
+def throwaway_postgres_url() -> Iterator[str]:
+    server_url = os.environ.get("KEEL_TEST_POSTGRES_URL")
+    if not server_url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but KEEL_TEST_POSTGRES_URL is unset: PostgreSQL must be tested")
+        pytest.skip("PostgreSQL not tested: set KEEL_TEST_POSTGRES_URL (CI always does)")
+    name = f"keel_migrations_{uuid.uuid4().hex}"
+    # CREATE and DROP DATABASE refuse to run inside a transaction.
+    server = sqlalchemy.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    with server.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    server.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'keel.db'}"
+    else:
+        url = request.getfixturevalue("throwaway_postgres_url")
+    engine = create_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A SQLite file that `keel` and `alembic` will find through KEEL_DATABASE_URL."""
+    url = f"sqlite:///{tmp_path / 'keel.db'}"
+    monkeypatch.setenv("KEEL_DATABASE_URL", url)
+    return url
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    names = set(inspect(engine).get_table_names())
+    engine.dispose()
+    return names
+
+
+def test_migrating_to_head_builds_exactly_the_schema_the_models_describe(
+    empty_database: Engine,
+) -> None:
+    upgrade(empty_database)
+
+    with empty_database.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == [], "the models changed: add a revision (alembic revision --autogenerate)"
+
+
+def test_every_revision_can_be_undone_and_applied_again(empty_database: Engine) -> None:
+    oldest_first = reversed(list(ScriptDirectory(str(SCRIPT_LOCATION)).walk_revisions()))
+
+    for script in oldest_first:
+        upgrade(empty_database, script.revision)
+        downgrade(empty_database, "-1")  # one revision down
+        upgrade(empty_database, script.revision)
+
+        assert current_revision(empty_database) == script.revision
+
+
+def test_keel_db_upgrade_creates_the_tables(sqlite_url: str) -> None:
+    exit_code = main(["db", "upgrade"])
+
+    assert exit_code == 0
+    assert tables(sqlite_url) == TABLES | {"alembic_version"}
+
+
+def test_keel_db_downgrade_to_base_drops_the_tables(sqlite_url: str) -> None:
+    main(["db", "upgrade"])
+
+    exit_code = main(["db", "downgrade", "base"])
+
+    assert exit_code == 0
+    assert tables(sqlite_url) == {"alembic_version"}
+
+
+def test_keel_db_upgrade_to_an_unknown_revision_is_refused_as_bad_input(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exit_code = main(["db", "upgrade", "no-such-revision"])
+
+    assert exit_code == 2
+    assert capsys.readouterr().err.strip().startswith("keel: ")
+    assert tables(sqlite_url) == set()
+
+
+def test_the_alembic_command_migrates_the_database_named_in_keel_database_url(
+    sqlite_url: str,
+) -> None:
+    alembic = Path(sys.executable).with_name("alembic")
+    alembic_ini = Path(__file__).parents[1] / "alembic.ini"
+
+    finished = subprocess.run(  # noqa: S603 - the alembic script of this virtualenv
+        [str(alembic), "-c", str(alembic_ini), "upgrade", "head"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=False,
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert tables(sqlite_url) == TABLES | {"alembic_version"}
+
+
+def test_keel_db_on_the_memory_backend_says_there_is_no_schema_and_succeeds(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KEEL_DATABASE_URL", "memory://")
+
+    exit_code = main(["db", "upgrade"])
+
+    assert exit_code == 0
+    assert "no schema" in capsys.readouterr().err
