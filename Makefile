@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run register test lint bench clean
+.PHONY: run register relay test lint bench clean
 
 $(BIN)/keel: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,9 +11,13 @@ $(BIN)/keel: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-# Registers a demo account on the embedded SQLite database (keel.db) and prints its ids.
+# Serves the HTTP API on the embedded SQLite database (keel.db), migrated on start.
 run: $(BIN)/keel
-	$(BIN)/keel db init
+	$(BIN)/keel serve
+
+# Registers a demo account from the command line and prints its ids.
+register: $(BIN)/keel
+	$(BIN)/keel db upgrade
 	$(BIN)/keel register --email "demo+$$(date +%s%N)@example.com" --password "correct horse battery staple"
 
 lint: $(BIN)/keel

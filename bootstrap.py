@@ -5,13 +5,15 @@ This is the only module that knows which adapter implements which port.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from dependency_injector import containers, providers
-from pydantic import computed_field
+from pydantic import SecretStr, computed_field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from adapters.email import ConsoleEmailSender, RecordingEmailSender
+from adapters.clock import SystemClock
+from adapters.email import ConsoleEmailSender, RecordingEmailSender, SmtpEmailSender
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.passwords import Argon2PasswordHasher
@@ -23,6 +25,9 @@ from application.accounts import (
     RegisterAccountUseCase,
 )
 from application.notifications import SendWelcomeEmailUseCase
+from application.outbox import GetOutboxStatus, RetryDeadNotificationUseCase
+from application.queries import CheckHealth, GetAccount, GetUser
+from application.relay import NotificationRelay, RetryPolicy
 
 
 class Settings(BaseSettings):
@@ -31,7 +36,19 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KEEL_")
 
     database_url: str = "sqlite:///keel.db"
-    email_sender: Literal["console", "recording"] = "console"
+    email_sender: Literal["console", "smtp", "recording"] = "console"
+    email_from: str = "keel@example.com"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    relay_max_attempts: int = 5
+    relay_base_delay_seconds: float = 30.0
+    relay_max_delay_seconds: float = 3600.0
+    relay_batch_size: int = 100
+    relay_lease_seconds: float = 300.0
+    relay_poll_seconds: float = 1.0
     # OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane.
     argon2_time_cost: int = 2
     argon2_memory_cost_kib: int = 19 * 1024
@@ -62,14 +79,22 @@ class Container(containers.DeclarativeContainer):
         config.email_sender,
         console=providers.Singleton(ConsoleEmailSender),
         recording=providers.Singleton(RecordingEmailSender),
+        smtp=providers.Singleton(
+            SmtpEmailSender,
+            host=config.smtp_host,
+            port=config.smtp_port,
+            security=config.smtp_security,
+            sender=config.email_from,
+            username=config.smtp_username,
+            password=config.smtp_password,
+        ),
     )
+    clock = providers.Singleton(SystemClock)
 
     create_account = providers.Factory(
         CreateAccountUseCase, uow=unit_of_work, password_hasher=password_hasher
     )
-    send_welcome_email = providers.Factory(
-        SendWelcomeEmailUseCase, uow=unit_of_work, email_sender=email_sender
-    )
+    send_welcome_email = providers.Factory(SendWelcomeEmailUseCase, uow=unit_of_work, clock=clock)
     register_account = providers.Factory(
         RegisterAccountUseCase,
         uow=unit_of_work,
@@ -77,6 +102,28 @@ class Container(containers.DeclarativeContainer):
         send_welcome_email=send_welcome_email,
     )
     change_account_name = providers.Factory(ChangeAccountNameUseCase, uow=unit_of_work)
+    get_account = providers.Factory(GetAccount, uow=unit_of_work)
+    get_user = providers.Factory(GetUser, uow=unit_of_work)
+    check_health = providers.Factory(CheckHealth, uow=unit_of_work)
+
+    get_outbox_status = providers.Factory(GetOutboxStatus, uow=unit_of_work)
+    retry_dead_notification = providers.Factory(
+        RetryDeadNotificationUseCase, uow=unit_of_work, clock=clock
+    )
+    relay = providers.Factory(
+        NotificationRelay,
+        uow=unit_of_work,
+        email_sender=email_sender,
+        clock=clock,
+        policy=providers.Factory(
+            RetryPolicy,
+            max_attempts=config.relay_max_attempts,
+            base_delay=providers.Factory(timedelta, seconds=config.relay_base_delay_seconds),
+            max_delay=providers.Factory(timedelta, seconds=config.relay_max_delay_seconds),
+        ),
+        batch_size=config.relay_batch_size,
+        lease=providers.Factory(timedelta, seconds=config.relay_lease_seconds),
+    )
 
 
 def build_container(settings: Settings | None = None) -> Container:

@@ -1,9 +1,15 @@
-"""Email senders: to the console for local runs, recorded in memory for tests."""
+"""Email senders: SMTP, the console for local runs, and a recording one for tests."""
 
 from __future__ import annotations
 
 import logging
+import smtplib
+import ssl
 import threading
+from email.message import EmailMessage as MimeMessage
+from typing import Literal
+
+from pydantic import SecretStr
 
 from application.ports import EmailMessage
 
@@ -38,3 +44,56 @@ class RecordingEmailSender:
     def sent(self) -> list[EmailMessage]:
         with self._lock:
             return list(self._sent)
+
+
+class SmtpEmailSender:
+    """Sends through an SMTP server with the standard library: plain, STARTTLS or TLS."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: Literal["none", "starttls", "tls"],
+        sender: str,
+        username: str | None = None,
+        password: SecretStr | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self._host = host
+        self._port = port
+        self._security = security
+        self._sender = sender
+        self._username = username
+        self._password = password
+        self._timeout = timeout
+
+    def send(self, message: EmailMessage) -> None:
+        with self._connect() as smtp:
+            if self._security == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+            if self._username and self._password:
+                smtp.login(self._username, self._password.get_secret_value())
+            smtp.send_message(self._mime(message))
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._security == "tls":
+            return smtplib.SMTP_SSL(
+                self._host, self._port, timeout=self._timeout, context=ssl.create_default_context()
+            )
+        return smtplib.SMTP(self._host, self._port, timeout=self._timeout)
+
+    def _mime(self, message: EmailMessage) -> MimeMessage:
+        mime = MimeMessage()
+        mime["From"] = self._sender
+        mime["To"] = str(message.recipient)
+        mime["Subject"] = message.subject
+        # The same notification always gets the same Message-ID, so a receiver can deduplicate
+        # the copies that at-least-once delivery may produce.
+        domain = self._sender.rpartition("@")[2] or "keel.invalid"
+        mime["Message-ID"] = f"<{message.idempotency_key.replace(':', '.')}@{domain}>"
+        mime["Idempotency-Key"] = message.idempotency_key
+        mime.set_content(message.body)
+        return mime
+
+    def __repr__(self) -> str:
+        return f"SmtpEmailSender({self._host}:{self._port}, {self._security})"

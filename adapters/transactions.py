@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from application.errors import NestedDurableTransaction, NoActiveTransaction, TransactionDoomed
-from application.ports import AccountRepository, NotificationRepository, UserRepository
+from application.ports import AccountRepository, NotificationRepository, Outbox, UserRepository
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ class Repositories:
     accounts: AccountRepository
     users: UserRepository
     notifications: NotificationRepository
+    outbox: Outbox
 
 
 @dataclass
@@ -79,6 +80,10 @@ class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
     @property
     def notifications(self) -> NotificationRepository:
         return self._active().repositories.notifications
+
+    @property
+    def outbox(self) -> Outbox:
+        return self._active().repositories.outbox
 
     @contextmanager
     def transaction(self, durable: bool = False) -> Iterator[None]:

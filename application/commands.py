@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     EmailStr,
-    Field,
     SecretStr,
+    StringConstraints,
     ValidationInfo,
     field_validator,
 )
@@ -17,6 +18,8 @@ from pydantic import (
 # NIST SP 800-63B: at least 8 characters, allow at least 64; no composition rules.
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
+
+AccountName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
 class Command(BaseModel):
@@ -28,7 +31,7 @@ class CreateAccountCommand(Command):
     email: EmailStr
     password: SecretStr
     password_confirmation: SecretStr
-    account_name: str | None = Field(default=None, min_length=1, max_length=100)
+    account_name: AccountName | None = None
 
     @field_validator("password")
     @classmethod
@@ -55,5 +58,9 @@ class SendWelcomeEmailCommand(Command):
 
 class ChangeAccountNameCommand(Command):
     account_id: uuid.UUID
-    name: str = Field(min_length=1, max_length=100)
+    name: AccountName
     expected_version: int | None = None
+
+
+class RetryNotificationCommand(Command):
+    notification_id: uuid.UUID

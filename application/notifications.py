@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from application.commands import SendWelcomeEmailCommand
-from application.ports import EmailMessage, EmailSender, UnitOfWork
+from application.ports import Clock, EmailMessage, UnitOfWork
 from application.use_case import UseCase
 from domain.accounts import UserId
 from domain.notifications import Notification, NotificationId
@@ -19,17 +19,21 @@ def welcome_message(notification: Notification) -> EmailMessage:
 
 
 class SendWelcomeEmailUseCase(UseCase[SendWelcomeEmailCommand, NotificationId]):
-    """Records that a user is owed a welcome email and sends it once the transaction commits."""
+    """Puts a welcome email for the user in the outbox, in the caller's transaction.
 
-    def __init__(self, uow: UnitOfWork, email_sender: EmailSender) -> None:
+    Nothing is sent here: an email cannot be rolled back. The relay sends it once the
+    transaction has committed, and never if it rolls back.
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self._uow = uow
-        self._email_sender = email_sender
+        self._clock = clock
 
     def execute(self, command: SendWelcomeEmailCommand) -> NotificationId:
         with self._uow.transaction():
             user = self._uow.users.get(UserId(command.user_id))
             notification = Notification.welcome(user)
-            self._uow.notifications.add(notification)
-            message = welcome_message(notification)
-            self._uow.on_commit(lambda: self._email_sender.send(message))
+            self._uow.notifications.add(
+                notification, welcome_message(notification), due_at=self._clock.now()
+            )
         return notification.id

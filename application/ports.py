@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from domain.accounts import Account, AccountId, Email, User, UserId
-from domain.notifications import Notification
+from domain.notifications import Notification, NotificationId
+
+
+@dataclass(frozen=True)
+class EmailMessage:
+    recipient: Email
+    subject: str
+    body: str
+    idempotency_key: str
 
 
 class AccountRepository(Protocol):
@@ -39,11 +49,67 @@ class UserRepository(Protocol):
 
 
 class NotificationRepository(Protocol):
-    def add(self, notification: Notification) -> None:
-        """Raises DuplicateNotification if one with the same idempotency key exists."""
+    def add(self, notification: Notification, message: EmailMessage, due_at: datetime) -> None:
+        """Records the notification with the email that delivers it, for the relay to send.
+
+        Raises DuplicateNotification if one with the same idempotency key exists.
+        """
         ...
 
     def for_user(self, user_id: UserId) -> list[Notification]: ...
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A notification claimed by a relay: what to send, and how often it was tried before."""
+
+    notification_id: NotificationId
+    message: EmailMessage
+    attempts: int
+
+
+@dataclass(frozen=True)
+class DeadNotification:
+    notification_id: NotificationId
+    recipient: Email
+    attempts: int
+    last_error: str
+
+
+class Outbox(Protocol):
+    """The notifications still to deliver, as the relay sees them."""
+
+    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxEntry]:
+        """Leases pending notifications that are due and not leased to another relay.
+
+        A relay that dies loses nothing: its lease expires and the entries are claimed again.
+        Where several relays run at once (PostgreSQL), rows being claimed are skipped.
+        """
+        ...
+
+    def mark_sent(self, notification_id: NotificationId, attempts: int) -> None: ...
+
+    def mark_failed(
+        self, notification_id: NotificationId, attempts: int, error: str, retry_at: datetime | None
+    ) -> None:
+        """Records a failed attempt: tried again at retry_at, or dead when it is None."""
+        ...
+
+    def revive(self, notification_id: NotificationId, due_at: datetime) -> None:
+        """Puts a dead notification back in line; raises NotFound if no dead one has the id."""
+        ...
+
+    def counts(self) -> dict[DeliveryStatus, int]:
+        """How many notifications are in each status, every status present."""
+        ...
+
+    def dead(self) -> list[DeadNotification]: ...
 
 
 class UnitOfWork(Protocol):
@@ -63,6 +129,9 @@ class UnitOfWork(Protocol):
     @property
     def notifications(self) -> NotificationRepository: ...
 
+    @property
+    def outbox(self) -> Outbox: ...
+
     def transaction(self, durable: bool = False) -> AbstractContextManager[None]:
         """Begins a transaction, or a savepoint when one is active; durable refuses to nest."""
         ...
@@ -80,15 +149,13 @@ class PasswordHasher(Protocol):
     def verify(self, password_hash: str, password: str) -> bool: ...
 
 
-@dataclass(frozen=True)
-class EmailMessage:
-    recipient: Email
-    subject: str
-    body: str
-    idempotency_key: str
-
-
 class EmailSender(Protocol):
     """Delivers an email or raises; a receiver may deduplicate by the idempotency key."""
 
     def send(self, message: EmailMessage) -> None: ...
+
+
+class Clock(Protocol):
+    """The current time, timezone-aware in UTC; tests use a clock they can move."""
+
+    def now(self) -> datetime: ...

@@ -9,17 +9,22 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
+import uvicorn
+from alembic.util import CommandError
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from adapters.sqlalchemy.database import create_schema
-from application.commands import CreateAccountCommand
+from adapters.sqlalchemy.migrations import downgrade, upgrade
+from application.commands import CreateAccountCommand, RetryNotificationCommand
 from application.errors import ApplicationError
 from bootstrap import Container, Settings, build_container
 from domain.errors import DomainError
+from entrypoints.http.app import create_app
 
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
@@ -55,10 +60,40 @@ def _parser() -> argparse.ArgumentParser:
     register.add_argument("--account-name")
     register.set_defaults(run=_register)
 
+    serving = "serve the HTTP API with uvicorn (on SQLite, migrating the schema first)"
+    serve = commands.add_parser("serve", help=serving, description=serving)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (%(default)s)")
+    serve.set_defaults(run=_serve)
+
+    relaying = "send pending emails from the outbox until SIGINT or SIGTERM"
+    relay = commands.add_parser("relay", help=relaying, description=relaying)
+    relay.add_argument("--once", action="store_true", help="send what is due now, then exit")
+    relay.set_defaults(run=_relay)
+
+    showing = "show how many notifications are pending, sent and dead, and why the dead failed"
+    outbox = commands.add_parser("outbox", help=showing, description=showing)
+    outbox.set_defaults(run=_show_outbox)
+    outbox_commands = outbox.add_subparsers(metavar="ACTION")
+    retrying = "put a dead notification back in line, due now"
+    retry = outbox_commands.add_parser("retry", help=retrying, description=retrying)
+    retry.add_argument("notification_id", metavar="ID")
+    retry.set_defaults(run=_retry_notification)
+
     database = commands.add_parser("db", help="manage the database schema")
     database_commands = database.add_subparsers(required=True, metavar="ACTION")
-    init = database_commands.add_parser("init", help="create the tables (SQL backends)")
-    init.set_defaults(run=_init_database)
+    upgrading = "apply the migrations up to REVISION (default: head, the newest)"
+    database_upgrade = database_commands.add_parser(
+        "upgrade", help=upgrading, description=upgrading
+    )
+    database_upgrade.add_argument("revision", nargs="?", default="head", metavar="REVISION")
+    database_upgrade.set_defaults(run=_migrate_database, migrate=upgrade)
+    downgrading = "undo the migrations down to REVISION (base: drop every table)"
+    database_downgrade = database_commands.add_parser(
+        "downgrade", help=downgrading, description=downgrading
+    )
+    database_downgrade.add_argument("revision", metavar="REVISION")
+    database_downgrade.set_defaults(run=_migrate_database, migrate=downgrade)
     return parser
 
 
@@ -80,12 +115,61 @@ def _register(container: Container, arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _init_database(container: Container, arguments: argparse.Namespace) -> int:
+def _relay(container: Container, arguments: argparse.Namespace) -> int:
+    relay = container.relay()
+    if arguments.once:
+        report = relay.drain()
+        print(f"sent {report.sent}, retried later {report.retried}, dead {report.dead}")
+        return 0
+    stopping = threading.Event()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stopping.set())
+    idle = container.config.relay_poll_seconds()
+    print("keel: relay started; stop it with Ctrl-C or SIGTERM", file=sys.stderr, flush=True)
+    # A signal only sets the flag: the batch in flight is finished and recorded first.
+    while not stopping.is_set():
+        if not relay.relay_batch().claimed:
+            stopping.wait(idle)
+    print("keel: relay stopped", file=sys.stderr)
+    return 0
+
+
+def _show_outbox(container: Container, arguments: argparse.Namespace) -> int:
+    status = container.get_outbox_status().execute()
+    for delivery_status, count in status.counts.items():
+        print(f"{delivery_status:<8}{count}")
+    for dead in status.dead:
+        print(f"dead {dead.notification_id} to {dead.recipient} after {dead.attempts} attempts:")
+        print(f"  {dead.last_error}")
+    return 0
+
+
+def _retry_notification(container: Container, arguments: argparse.Namespace) -> int:
+    command = RetryNotificationCommand(notification_id=arguments.notification_id)
+    container.retry_dead_notification().execute(command)
+    print(f"notification {command.notification_id} is pending again")
+    return 0
+
+
+def _serve(container: Container, arguments: argparse.Namespace) -> int:
+    if container.config.backend() == "sqlalchemy" and container.engine().dialect.name == "sqlite":
+        # An embedded database belongs to this process; a shared server's schema is changed
+        # on purpose with `keel db`, never as a side effect of starting a server.
+        upgrade(container.engine())
+    uvicorn.run(create_app(container), host=arguments.host, port=arguments.port)
+    return 0
+
+
+def _migrate_database(container: Container, arguments: argparse.Namespace) -> int:
     if container.config.backend() == "memory":
         print("keel: the memory backend has no schema", file=sys.stderr)
         return 0
-    create_schema(container.engine())
-    print("schema created")
+    try:
+        arguments.migrate(container.engine(), arguments.revision)
+    except CommandError as error:  # e.g. a revision that does not exist
+        print(f"keel: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"schema at revision {arguments.revision}")
     return 0
 
 

@@ -10,6 +10,7 @@ from dependency_injector import providers
 from application.commands import ChangeAccountNameCommand, SendWelcomeEmailCommand
 from application.errors import ConcurrentUpdate
 from application.notifications import SendWelcomeEmailUseCase
+from application.ports import DeliveryStatus
 from domain.accounts import Email, Role
 from domain.errors import EmailAlreadyRegistered
 from domain.notifications import NotificationId
@@ -17,7 +18,7 @@ from tests.conftest import Backend, registration
 
 
 class WelcomeThatFailsAfterWriting(SendWelcomeEmailUseCase):
-    """Writes its notification and arranges the email, then fails: an optional step gone bad."""
+    """Writes its notification to the outbox, then fails: an optional step gone bad."""
 
     def execute(self, command: SendWelcomeEmailCommand) -> NotificationId:
         with self._uow.transaction():
@@ -64,14 +65,17 @@ def test_registering_a_taken_email_fails_and_leaves_no_account_without_admin(
     assert backend.accounts_without_admin() == 0
 
 
-def test_registration_commits_one_welcome_notification_and_sends_the_email(
+def test_registration_commits_one_pending_welcome_that_the_relay_then_sends(
     backend: Backend,
 ) -> None:
     created = backend.container.register_account().execute(registration("ada@example.com"))
 
     with backend.uow.transaction():
         notifications = backend.uow.notifications.for_user(created.user_id)
+        pending = backend.uow.outbox.counts()[DeliveryStatus.PENDING]
+    backend.container.relay().drain()
     assert [n.recipient for n in notifications] == [Email("ada@example.com")]
+    assert pending == 1
     assert [m.recipient for m in backend.sender.sent] == [Email("ada@example.com")]
 
 
@@ -81,13 +85,12 @@ def test_a_failed_welcome_step_keeps_the_registration_without_notification_or_em
     container = backend.container
     container.send_welcome_email.override(
         providers.Factory(
-            WelcomeThatFailsAfterWriting,
-            uow=container.unit_of_work,
-            email_sender=container.email_sender,
+            WelcomeThatFailsAfterWriting, uow=container.unit_of_work, clock=container.clock
         )
     )
 
     created = container.register_account().execute(registration("ada@example.com"))
+    container.relay().drain()
 
     with backend.uow.transaction():
         assert backend.uow.users.get(created.user_id).email == Email("ada@example.com")
@@ -101,6 +104,7 @@ def test_a_failed_account_step_commits_nothing_and_sends_no_email(backend: Backe
 
     with pytest.raises(EmailAlreadyRegistered):
         register.execute(registration("ada@example.com"))
+    backend.container.relay().drain()
 
     assert (backend.rows("accounts"), backend.rows("users"), backend.rows("notifications")) == (
         1,

@@ -10,6 +10,7 @@ transaction or a savepoint costs the same however much data the database holds.
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Hashable
@@ -87,7 +88,7 @@ class MemoryTransaction:
         self.rows: dict[str, dict[Hashable, Any]] = defaultdict(dict)
         self.index_entries: dict[tuple[str, str], dict[Hashable, Hashable]] = defaultdict(dict)
         self._locks: set[Hashable] = set()
-        self._undo_log: list[Callable[[], None]] = []
+        self._undo_log: list[Callable[[], object]] = []
 
     def get(self, table: str, key: Hashable) -> Any:
         """A copy of the row this transaction sees, or None."""
@@ -117,7 +118,7 @@ class MemoryTransaction:
         for column, value in unique.items():
             entries = self.index_entries[(table, column)]
             entries[value] = key
-            self._undo_log.append(lambda entries=entries, value=value: entries.pop(value))
+            self._undo_log.append(functools.partial(entries.pop, value))
 
     def lock(self, resource: Hashable) -> None:
         """Holds resource until this transaction ends, or the savepoint that took it rolls back."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime
+
 from adapters.memory.database import MemoryTransaction
 from adapters.transactions import Transaction
 from application.errors import ConcurrentUpdate, NotFound
+from application.ports import DeadNotification, DeliveryStatus, EmailMessage, OutboxEntry
 from domain.accounts import Account, AccountId, Email, User, UserId
 from domain.errors import DuplicateNotification, EmailAlreadyRegistered
-from domain.notifications import Notification
+from domain.notifications import Notification, NotificationId
 
 
 class InMemoryAccounts:
@@ -31,6 +35,8 @@ class InMemoryAccounts:
         stored = self.get(account.id)
         if stored.version != account.version:
             raise self._transaction.doom(ConcurrentUpdate("account", account.id, account.version))
+        if stored == account:
+            return  # nothing changed: like the ORM, write nothing and keep the version
         account.version += 1
         self._rows.put("accounts", account.id, account, unique={})
 
@@ -59,22 +65,104 @@ class InMemoryUsers:
         return user
 
 
+@dataclasses.dataclass
+class OutboxRecord:
+    """A notification as the outbox stores it: what to send and how delivery is going."""
+
+    notification: Notification
+    message: EmailMessage
+    next_attempt_at: datetime
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    claimed_until: datetime | None = None
+    last_error: str | None = None
+
+    def is_due(self, now: datetime) -> bool:
+        leased = self.claimed_until is not None and self.claimed_until > now
+        return self.status is DeliveryStatus.PENDING and self.next_attempt_at <= now and not leased
+
+
 class InMemoryNotifications:
     def __init__(self, transaction: Transaction[MemoryTransaction]) -> None:
         self._transaction = transaction
         self._rows = transaction.handle
 
-    def add(self, notification: Notification) -> None:
+    def add(self, notification: Notification, message: EmailMessage, due_at: datetime) -> None:
         key = notification.idempotency_key
         self._rows.lock(("notifications.idempotency_key", key))
         if self._rows.find("notifications", "idempotency_key", key) is not None:
             raise self._transaction.doom(DuplicateNotification(key))
-        self._rows.put(
-            "notifications", notification.id, notification, unique={"idempotency_key": key}
-        )
+        record = OutboxRecord(notification, message, next_attempt_at=due_at)
+        self._rows.put("notifications", notification.id, record, unique={"idempotency_key": key})
 
     def for_user(self, user_id: UserId) -> list[Notification]:
-        found: list[Notification] = self._rows.scan(
-            "notifications", lambda notification: notification.user_id == user_id
+        records: list[OutboxRecord] = self._rows.scan(
+            "notifications", lambda record: record.notification.user_id == user_id
         )
-        return sorted(found, key=lambda notification: notification.kind)
+        return sorted((r.notification for r in records), key=lambda n: n.kind)
+
+
+class InMemoryOutbox:
+    """The outbox for one relay at a time: claims are not meant for concurrent relays."""
+
+    def __init__(self, transaction: Transaction[MemoryTransaction]) -> None:
+        self._rows = transaction.handle
+
+    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxEntry]:
+        due: list[OutboxRecord] = self._rows.scan("notifications", lambda r: r.is_due(now))
+        due.sort(key=lambda record: (record.next_attempt_at, record.notification.id))
+        claimed = []
+        for record in due[:limit]:
+            self._update(record.notification.id, claimed_until=lease_until)
+            claimed.append(OutboxEntry(record.notification.id, record.message, record.attempts))
+        return claimed
+
+    def mark_sent(self, notification_id: NotificationId, attempts: int) -> None:
+        self._update(
+            notification_id, status=DeliveryStatus.SENT, attempts=attempts, claimed_until=None
+        )
+
+    def mark_failed(
+        self, notification_id: NotificationId, attempts: int, error: str, retry_at: datetime | None
+    ) -> None:
+        record = self._record(notification_id)
+        self._update(
+            notification_id,
+            status=DeliveryStatus.DEAD if retry_at is None else DeliveryStatus.PENDING,
+            attempts=attempts,
+            next_attempt_at=retry_at or record.next_attempt_at,
+            claimed_until=None,
+            last_error=error,
+        )
+
+    def revive(self, notification_id: NotificationId, due_at: datetime) -> None:
+        record: OutboxRecord | None = self._rows.get("notifications", notification_id)
+        if record is None or record.status is not DeliveryStatus.DEAD:
+            raise NotFound("dead notification", notification_id)
+        self._update(
+            notification_id, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=due_at
+        )
+
+    def counts(self) -> dict[DeliveryStatus, int]:
+        records: list[OutboxRecord] = self._rows.scan("notifications", lambda _: True)
+        return {s: sum(1 for r in records if r.status is s) for s in DeliveryStatus}
+
+    def dead(self) -> list[DeadNotification]:
+        records: list[OutboxRecord] = self._rows.scan(
+            "notifications", lambda r: r.status is DeliveryStatus.DEAD
+        )
+        return [
+            DeadNotification(r.notification.id, r.message.recipient, r.attempts, r.last_error or "")
+            for r in sorted(records, key=lambda r: r.notification.id)
+        ]
+
+    def _record(self, notification_id: NotificationId) -> OutboxRecord:
+        record: OutboxRecord | None = self._rows.get("notifications", notification_id)
+        if record is None:
+            raise NotFound("notification", notification_id)
+        return record
+
+    def _update(self, notification_id: NotificationId, **changes: object) -> None:
+        self._rows.lock(("notifications", notification_id))
+        record = dataclasses.replace(self._record(notification_id), **changes)  # type: ignore[arg-type]
+        self._rows.put("notifications", notification_id, record, unique={})

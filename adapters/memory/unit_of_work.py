@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from adapters.memory.database import InMemoryDatabase, MemoryTransaction
-from adapters.memory.repositories import InMemoryAccounts, InMemoryNotifications, InMemoryUsers
+from adapters.memory.repositories import (
+    InMemoryAccounts,
+    InMemoryNotifications,
+    InMemoryOutbox,
+    InMemoryUsers,
+)
 from adapters.transactions import Repositories, Transaction, TransactionalUnitOfWork
 
 
@@ -35,4 +40,5 @@ class InMemoryUnitOfWork(TransactionalUnitOfWork[MemoryTransaction, int]):
             accounts=InMemoryAccounts(transaction),
             users=InMemoryUsers(transaction),
             notifications=InMemoryNotifications(transaction),
+            outbox=InMemoryOutbox(transaction),
         )

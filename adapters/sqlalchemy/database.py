@@ -37,4 +37,9 @@ def _make_sqlite_transactions_explicit(engine: Engine) -> None:
 
 
 def create_schema(engine: Engine) -> None:
+    """Create the tables straight from the models, with no migration history: quick for tests.
+
+    Real databases are migrated (adapters.sqlalchemy.migrations, `keel db upgrade`);
+    tests/test_migrations.py proves that both paths build the same schema.
+    """
     Base.metadata.create_all(engine)

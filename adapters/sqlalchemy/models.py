@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import ForeignKey, MetaData, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from application.ports import DeliveryStatus, EmailMessage, OutboxEntry
 from domain.accounts import Account, AccountId, Email, Role, User, UserId
 from domain.notifications import Notification, NotificationId, NotificationKind
 
@@ -48,13 +50,22 @@ class UserRow(Base):
 
 
 class NotificationRow(Base):
+    """A notification is also the outbox row that delivers it."""
+
     __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(50))
     recipient: Mapped[str] = mapped_column(String(320))
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    payload: Mapped[dict[str, str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 def account_row(account: Account) -> AccountRow:
@@ -86,13 +97,19 @@ def user_entity(row: UserRow) -> User:
     )
 
 
-def notification_row(notification: Notification) -> NotificationRow:
+def notification_row(
+    notification: Notification, message: EmailMessage, due_at: datetime
+) -> NotificationRow:
     return NotificationRow(
         id=notification.id,
         user_id=notification.user_id,
         kind=notification.kind.value,
         recipient=str(notification.recipient),
         idempotency_key=notification.idempotency_key,
+        payload={"subject": message.subject, "body": message.body},
+        status=DeliveryStatus.PENDING.value,
+        attempts=0,
+        next_attempt_at=due_at,
     )
 
 
@@ -103,3 +120,13 @@ def notification_entity(row: NotificationRow) -> Notification:
         kind=NotificationKind(row.kind),
         recipient=Email(row.recipient),
     )
+
+
+def outbox_entry(row: NotificationRow) -> OutboxEntry:
+    message = EmailMessage(
+        recipient=Email(row.recipient),
+        subject=row.payload["subject"],
+        body=row.payload["body"],
+        idempotency_key=row.idempotency_key,
+    )
+    return OutboxEntry(NotificationId(row.id), message, row.attempts)

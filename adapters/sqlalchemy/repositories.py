@@ -3,7 +3,9 @@ the call that caused it, and driver errors are translated into the application's
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -16,14 +18,16 @@ from adapters.sqlalchemy.models import (
     account_row,
     notification_entity,
     notification_row,
+    outbox_entry,
     user_entity,
     user_row,
 )
 from adapters.transactions import Transaction
 from application.errors import ConcurrentUpdate, NotFound
+from application.ports import DeadNotification, DeliveryStatus, EmailMessage, OutboxEntry
 from domain.accounts import Account, AccountId, Email, User, UserId
 from domain.errors import DuplicateNotification, EmailAlreadyRegistered
-from domain.notifications import Notification
+from domain.notifications import Notification, NotificationId
 
 
 class SqlAlchemyAccounts:
@@ -91,8 +95,8 @@ class SqlAlchemyNotifications:
         self._transaction = transaction
         self._session = transaction.handle
 
-    def add(self, notification: Notification) -> None:
-        self._session.add(notification_row(notification))
+    def add(self, notification: Notification, message: EmailMessage, due_at: datetime) -> None:
+        self._session.add(notification_row(notification, message, due_at))
         try:
             _flush(self._transaction)
         except IntegrityError as error:
@@ -107,6 +111,90 @@ class SqlAlchemyNotifications:
             .order_by(NotificationRow.kind)
         )
         return [notification_entity(row) for row in rows]
+
+
+class SqlAlchemyOutbox:
+    def __init__(self, transaction: Transaction[Session]) -> None:
+        self._session = transaction.handle
+
+    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxEntry]:
+        row = NotificationRow
+        due = (
+            select(row)
+            .where(
+                row.status == DeliveryStatus.PENDING.value,
+                row.next_attempt_at <= now,
+                or_(row.claimed_until.is_(None), row.claimed_until <= now),
+            )
+            .order_by(row.next_attempt_at, row.id)
+            .limit(limit)
+            # PostgreSQL: relays side by side skip the rows another is claiming, so no row is
+            # claimed twice. SQLite ignores it: BEGIN IMMEDIATE already serialises relays.
+            .with_for_update(skip_locked=True)
+        )
+        claimed = self._session.scalars(due).all()
+        for notification in claimed:
+            notification.claimed_until = lease_until
+        self._session.flush()
+        return [outbox_entry(notification) for notification in claimed]
+
+    def mark_sent(self, notification_id: NotificationId, attempts: int) -> None:
+        self._set(
+            notification_id, status=DeliveryStatus.SENT, attempts=attempts, claimed_until=None
+        )
+
+    def mark_failed(
+        self, notification_id: NotificationId, attempts: int, error: str, retry_at: datetime | None
+    ) -> None:
+        rescheduled = {} if retry_at is None else {"next_attempt_at": retry_at}
+        self._set(
+            notification_id,
+            status=DeliveryStatus.DEAD if retry_at is None else DeliveryStatus.PENDING,
+            attempts=attempts,
+            claimed_until=None,
+            last_error=error,
+            **rescheduled,
+        )
+
+    def revive(self, notification_id: NotificationId, due_at: datetime) -> None:
+        revived = self._session.execute(
+            update(NotificationRow)
+            .where(
+                NotificationRow.id == notification_id,
+                NotificationRow.status == DeliveryStatus.DEAD.value,
+            )
+            .values(status=DeliveryStatus.PENDING.value, attempts=0, next_attempt_at=due_at)
+        )
+        if revived.rowcount == 0:  # type: ignore[attr-defined]
+            raise NotFound("dead notification", notification_id)
+
+    def counts(self) -> dict[DeliveryStatus, int]:
+        by_status = dict(
+            self._session.execute(
+                select(NotificationRow.status, func.count()).group_by(NotificationRow.status)
+            )
+            .tuples()
+            .all()
+        )
+        return {status: by_status.get(status.value, 0) for status in DeliveryStatus}
+
+    def dead(self) -> list[DeadNotification]:
+        rows = self._session.scalars(
+            select(NotificationRow)
+            .where(NotificationRow.status == DeliveryStatus.DEAD.value)
+            .order_by(NotificationRow.id)
+        )
+        return [
+            DeadNotification(
+                NotificationId(row.id), Email(row.recipient), row.attempts, row.last_error or ""
+            )
+            for row in rows
+        ]
+
+    def _set(self, notification_id: NotificationId, **values: object) -> None:
+        self._session.execute(
+            update(NotificationRow).where(NotificationRow.id == notification_id).values(**values)
+        )
 
 
 def _flush(transaction: Transaction[Session]) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from adapters.sqlalchemy.repositories import (
     SqlAlchemyAccounts,
     SqlAlchemyNotifications,
+    SqlAlchemyOutbox,
     SqlAlchemyUsers,
 )
 from adapters.transactions import Repositories, Transaction, TransactionalUnitOfWork
@@ -50,4 +51,5 @@ class SqlAlchemyUnitOfWork(TransactionalUnitOfWork[Session, SessionTransaction])
             accounts=SqlAlchemyAccounts(transaction),
             users=SqlAlchemyUsers(transaction),
             notifications=SqlAlchemyNotifications(transaction),
+            outbox=SqlAlchemyOutbox(transaction),
         )

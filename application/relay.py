@@ -1,0 +1,114 @@
+"""The relay: delivers the outbox at least once, retrying failures with backoff."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.ports import Clock, EmailSender, OutboxEntry, UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    base_delay: timedelta = timedelta(seconds=30)
+    max_delay: timedelta = timedelta(hours=1)
+
+    def delay(self, attempts: int, jitter: float) -> timedelta:
+        """Doubles with each attempt up to max_delay; jitter in [0, 1) spreads the upper half,
+        so relays retrying together drift apart while each delay still grows."""
+        ceiling: timedelta = min(self.max_delay, self.base_delay * 2 ** (attempts - 1))
+        return ceiling / 2 + ceiling / 2 * jitter
+
+
+@dataclass(frozen=True)
+class RelayReport:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+
+    @property
+    def claimed(self) -> int:
+        return self.sent + self.retried + self.dead
+
+    def __add__(self, other: RelayReport) -> RelayReport:
+        return RelayReport(
+            self.sent + other.sent, self.retried + other.retried, self.dead + other.dead
+        )
+
+
+class NotificationRelay:
+    """Sends pending notifications: each at least once, or dead after the policy's attempts.
+
+    An email is sent outside any database transaction, then marked sent. If the relay dies in
+    between, the lease expires and the email is sent again with the same idempotency key.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        email_sender: EmailSender,
+        clock: Clock,
+        policy: RetryPolicy,
+        batch_size: int = 100,
+        lease: timedelta = timedelta(minutes=5),
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._uow = uow
+        self._email_sender = email_sender
+        self._clock = clock
+        self._policy = policy
+        self._batch_size = batch_size
+        self._lease = lease
+        self._jitter = jitter
+
+    def relay_batch(self) -> RelayReport:
+        """Claims one batch of due notifications and tries to send each of them."""
+        now = self._clock.now()
+        with self._uow.transaction(durable=True):
+            batch = self._uow.outbox.claim_due(now, now + self._lease, self._batch_size)
+        report = RelayReport()
+        for entry in batch:
+            report += self._deliver(entry)
+        return report
+
+    def drain(self) -> RelayReport:
+        """Relays batches until nothing is due; failures scheduled for later stay pending."""
+        total = RelayReport()
+        while (report := self.relay_batch()).claimed:
+            total += report
+        return total
+
+    def _deliver(self, entry: OutboxEntry) -> RelayReport:
+        attempts = entry.attempts + 1
+        try:
+            self._email_sender.send(entry.message)
+        except Exception as error:
+            return self._record_failure(entry, attempts, f"{type(error).__name__}: {error}")
+        self._mark_sent(entry, attempts)
+        return RelayReport(sent=1)
+
+    def _mark_sent(self, entry: OutboxEntry, attempts: int) -> None:
+        with self._uow.transaction(durable=True):
+            self._uow.outbox.mark_sent(entry.notification_id, attempts)
+
+    def _record_failure(self, entry: OutboxEntry, attempts: int, error: str) -> RelayReport:
+        gives_up = attempts >= self._policy.max_attempts
+        retry_at = (
+            None if gives_up else self._clock.now() + self._policy.delay(attempts, self._jitter())
+        )
+        logger.warning(
+            "notification %s failed (attempt %d): %s; %s",
+            entry.notification_id,
+            attempts,
+            error,
+            "dead" if retry_at is None else f"retry at {retry_at:%Y-%m-%d %H:%M:%S}",
+        )
+        with self._uow.transaction(durable=True):
+            self._uow.outbox.mark_failed(entry.notification_id, attempts, error[:500], retry_at)
+        return RelayReport(dead=1) if gives_up else RelayReport(retried=1)

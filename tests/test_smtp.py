@@ -1,0 +1,127 @@
+"""Email through a real SMTP server (aiosmtpd) started by the test, on every backend."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import timedelta
+from email import message_from_bytes
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+from dependency_injector import providers
+
+from adapters.clock import ManualClock
+from adapters.email import SmtpEmailSender
+from application.commands import RetryNotificationCommand
+from application.ports import DeliveryStatus
+from application.relay import NotificationRelay, RetryPolicy
+from tests.conftest import Backend, registration
+
+BASE_DELAY = timedelta(seconds=30)
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content))  # type: ignore[attr-defined]
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.inbox = Inbox()
+        self.port = _free_port()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clock(backend: Backend) -> ManualClock:
+    clock = ManualClock()
+    backend.container.clock.override(providers.Object(clock))
+    return clock
+
+
+@pytest.fixture
+def relay(backend: Backend, smtp_server: SmtpServer, clock: ManualClock) -> NotificationRelay:
+    sender = SmtpEmailSender("127.0.0.1", smtp_server.port, "none", sender="keel@example.com")
+    policy = RetryPolicy(max_attempts=4, base_delay=BASE_DELAY)
+    return NotificationRelay(backend.uow, sender, clock, policy, jitter=lambda: 0.0)
+
+
+def test_the_welcome_email_arrives_with_recipient_subject_body_and_idempotency_key(
+    backend: Backend, relay: NotificationRelay, smtp_server: SmtpServer
+) -> None:
+    created = backend.container.register_account().execute(registration("ada@example.com"))
+
+    relay.drain()
+
+    [message] = smtp_server.inbox.messages
+    assert message["To"] == "ada@example.com"
+    assert message["Subject"] == "Welcome to keel"
+    assert "your account is ready" in message.get_payload()
+    assert message["Idempotency-Key"] == f"welcome:{created.user_id}"
+    assert message["Message-ID"] == f"<welcome.{created.user_id}@example.com>"
+
+
+def test_with_smtp_down_the_email_is_retried_ever_later_then_dead_then_revived_and_sent(
+    backend: Backend, relay: NotificationRelay, smtp_server: SmtpServer, clock: ManualClock
+) -> None:
+    created = backend.container.register_account().execute(registration("ada@example.com"))
+    smtp_server.stop()
+
+    first = relay.drain()
+    waits = []
+    for expected in (BASE_DELAY / 2, BASE_DELAY, BASE_DELAY * 2):
+        clock.advance(expected - timedelta(seconds=1))
+        early = relay.drain()
+        clock.advance(timedelta(seconds=1))
+        waits.append((early.claimed, relay.drain().claimed))
+    outbox = backend.container.get_outbox_status().execute()
+
+    assert first.retried == 1
+    assert waits == [(0, 1), (0, 1), (0, 1)]
+    assert outbox.counts[DeliveryStatus.DEAD] == 1
+    [dead] = outbox.dead
+    assert dead.attempts == 4
+    assert "ConnectionRefusedError" in dead.last_error
+    with backend.uow.transaction():
+        assert backend.uow.users.get(created.user_id).email.value == "ada@example.com"
+
+    backend.container.retry_dead_notification().execute(
+        RetryNotificationCommand(notification_id=dead.notification_id)
+    )
+    smtp_server.start()
+    revived = relay.drain()
+
+    assert revived.sent == 1
+    assert [m["To"] for m in smtp_server.inbox.messages] == ["ada@example.com"]
+    assert backend.container.get_outbox_status().execute().counts[DeliveryStatus.SENT] == 1
