@@ -24,7 +24,7 @@ lint: $(BIN)/keel
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain application
+	$(BIN)/mypy domain application adapters entrypoints bootstrap.py
 
 # The PostgreSQL tests run when KEEL_TEST_POSTGRES_URL is set (.ci/run sets it).
 test: lint

@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from adapters.clock import ManualClock
 from application.commands import CreateAccountCommand
 from domain.accounts import Account, Email, User
 from tests.conftest import PASSWORD, Backend, backend_for
@@ -54,6 +57,12 @@ class World:
         self.backend = backend
         self.uow = backend.uow
         self.ran: list[str] = []
+        self.clock = ManualClock()
+        backend.container.clock.override(providers.Object(self.clock))
+
+    def relay(self, minutes_later: int) -> str:
+        self.clock.advance(timedelta(minutes=minutes_later))
+        return outcome(self.backend.container.relay().drain)
 
     def register(self, email: str) -> str:
         command = CreateAccountCommand(
@@ -152,6 +161,10 @@ def differential_machine(make_backends: Callable[[], tuple[Backend, Backend]]) -
         @rule(email=st.sampled_from(EMAILS))
         def register(self, email: str) -> None:
             self.both(lambda world: world.register(email))
+
+        @rule(minutes_later=st.integers(min_value=0, max_value=10))
+        def relay(self, minutes_later: int) -> None:
+            self.both(lambda world: world.relay(minutes_later))
 
         @rule(script=st.lists(steps, max_size=5), roll_back=st.booleans())
         def run_script(self, script: list[Step], roll_back: bool) -> None:

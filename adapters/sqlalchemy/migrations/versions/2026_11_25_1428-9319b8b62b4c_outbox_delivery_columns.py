@@ -10,6 +10,7 @@ Create Date: 2026-11-25 14:28:00
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -20,7 +21,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Only to fill the rows that exist already; new rows always get their values from the app.
-BACKFILL = {
+BACKFILL: dict[str, sa.TextClause | sa.ColumnElement[Any]] = {
     "payload": sa.text("'{}'"),
     "status": sa.text("'sent'"),
     "attempts": sa.text("1"),
@@ -30,17 +31,15 @@ BACKFILL = {
 
 def upgrade() -> None:
     with op.batch_alter_table("notifications") as table:
-        table.add_column(sa.Column("payload", sa.JSON(), nullable=False, server_default=BACKFILL["payload"]))
-        table.add_column(sa.Column("status", sa.String(length=10), nullable=False, server_default=BACKFILL["status"]))
-        table.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default=BACKFILL["attempts"]))
-        table.add_column(
-            sa.Column(
-                "next_attempt_at",
-                sa.DateTime(timezone=True),
-                nullable=False,
-                server_default=BACKFILL["next_attempt_at"],
+        for name, type_ in (
+            ("payload", sa.JSON()),
+            ("status", sa.String(length=10)),
+            ("attempts", sa.Integer()),
+            ("next_attempt_at", sa.DateTime(timezone=True)),
+        ):
+            table.add_column(
+                sa.Column(name, type_, nullable=False, server_default=BACKFILL[name])
             )
-        )
         table.add_column(sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True))
         table.add_column(sa.Column("last_error", sa.Text(), nullable=True))
         table.create_index("ix_notifications_due", ["status", "next_attempt_at"])
