@@ -1,4 +1,4 @@
-"""The `keel` command line.
+"""keel: register accounts, serve the HTTP API, relay emails, migrate the database.
 
 Exit codes: 0 success, 1 refused by the business rules (e.g. email already registered),
 2 bad input (a usage error or a field that fails validation).
@@ -34,6 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     container = build_container(Settings())
     try:
         return int(arguments.run(container, arguments))
