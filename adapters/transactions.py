@@ -8,12 +8,14 @@ write dooms, and when on_commit callbacks run.
 from __future__ import annotations
 
 import abc
+import asyncio
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+import threading
+from collections.abc import Callable
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from types import TracebackType
+from typing import Any, Generic, TypeVar, cast
 
 from application.errors import NestedDurableTransaction, NoActiveTransaction, TransactionDoomed
 from application.ports import AccountRepository, NotificationRepository, Outbox, UserRepository
@@ -45,12 +47,23 @@ class Block:
             raise TransactionDoomed(self.failure) from self.failure
 
 
+def _owner() -> tuple[int, asyncio.Task[object] | None]:
+    """Who may use a transaction: the thread that began it, and its asyncio task if any."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no event loop in this thread
+        task = None
+    return threading.get_ident(), task
+
+
 class Transaction(Generic[HandleT]):
     """An outermost transaction: the backend's handle and the stack of open blocks."""
 
     def __init__(self, handle: HandleT) -> None:
         self.handle = handle
         self.blocks = [Block()]
+        self.owner = _owner()
+        self.closed = False
         self.repositories: Repositories
 
     def doom(self, error: ErrorT) -> ErrorT:
@@ -58,13 +71,21 @@ class Transaction(Generic[HandleT]):
         self.blocks[-1].failure = error
         return error
 
-    def raise_if_doomed(self) -> None:
+    def usable(self) -> HandleT:
+        """The handle, for a repository about to use it; raises if it must not be used."""
+        if self.closed:
+            raise NoActiveTransaction()
         self.blocks[-1].raise_if_doomed()
+        return self.handle
 
 
 class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
+    """A unit of work whose transactions nest. Share ONE instance (a container singleton):
+    nesting is found through this instance's context variable, so a second instance would
+    open an unrelated transaction instead of a savepoint."""
+
     def __init__(self) -> None:
-        # One variable per unit of work: each thread and asyncio task sees its own transaction.
+        # A context variable, not a thread-local: asyncio tasks get their own transactions too.
         self._current: ContextVar[Transaction[HandleT] | None] = ContextVar(
             f"{type(self).__name__}-{id(self)}", default=None
         )
@@ -85,66 +106,30 @@ class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
     def outbox(self) -> Outbox:
         return self._active().repositories.outbox
 
-    @contextmanager
-    def transaction(self, durable: bool = False) -> Iterator[None]:
-        current = self._current.get()
-        if current is None:
-            with self._outermost():
-                yield
-        elif durable:
-            raise NestedDurableTransaction()
-        else:
-            with self._nested(current):
-                yield
+    def transaction(self, durable: bool = False) -> TransactionBlock[HandleT, SavepointT]:
+        return TransactionBlock(self, durable)
 
     def on_commit(self, callback: Callable[[], None]) -> None:
-        self._active().blocks[-1].callbacks.append(callback)
+        transaction = self._active()
+        transaction.blocks[-1].callbacks.append(callback)
 
-    def _active(self) -> Transaction[HandleT]:
+    def _current_transaction(self) -> Transaction[HandleT] | None:
+        """The open transaction of this thread or task, if any.
+
+        A task or thread started inside a transaction inherits the context variable, but not
+        the transaction: it must never share a session with the code that started it.
+        """
         current = self._current.get()
-        if current is None:
-            raise NoActiveTransaction()
-        current.raise_if_doomed()
+        if current is None or current.closed or current.owner != _owner():
+            return None
         return current
 
-    @contextmanager
-    def _outermost(self) -> Iterator[None]:
-        transaction = Transaction(self._begin())
-        transaction.repositories = self._repositories(transaction)
-        token = self._current.set(transaction)
-        try:
-            try:
-                yield
-                transaction.raise_if_doomed()
-            except BaseException:
-                self._rollback(transaction.handle)
-                raise
-            self._commit(transaction.handle)
-        finally:
-            self._current.reset(token)
-        # Outside the transaction, so that a callback may open a transaction of its own.
-        for callback in transaction.blocks[0].callbacks:
-            try:
-                callback()
-            except Exception:
-                logger.exception("on_commit callback %r failed; the commit stands", callback)
-
-    @contextmanager
-    def _nested(self, transaction: Transaction[HandleT]) -> Iterator[None]:
-        transaction.raise_if_doomed()
-        savepoint = self._begin_savepoint(transaction.handle)
-        block = Block()
-        transaction.blocks.append(block)
-        try:
-            yield
-            block.raise_if_doomed()
-        except BaseException:
-            transaction.blocks.pop()
-            self._rollback_savepoint(transaction.handle, savepoint)
-            raise
-        transaction.blocks.pop()
-        self._release_savepoint(transaction.handle, savepoint)
-        transaction.blocks[-1].callbacks.extend(block.callbacks)
+    def _active(self) -> Transaction[HandleT]:
+        current = self._current_transaction()
+        if current is None:
+            raise NoActiveTransaction()
+        current.usable()
+        return current
 
     @abc.abstractmethod
     def _begin(self) -> HandleT: ...
@@ -167,3 +152,75 @@ class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
 
     @abc.abstractmethod
     def _repositories(self, transaction: Transaction[HandleT]) -> Repositories: ...
+
+
+class TransactionBlock(Generic[HandleT, SavepointT]):
+    """One `with uow.transaction():`. Whether it is outermost or nested is decided when it is
+    entered, so a block object may be kept and entered many times (e.g. as a decorator)."""
+
+    def __init__(self, uow: TransactionalUnitOfWork[HandleT, SavepointT], durable: bool) -> None:
+        self._uow = uow
+        self._durable = durable
+        # A stack, so that one block object can be entered again while it is open.
+        self._entered: list[tuple[Transaction[HandleT], Token[Any] | None, SavepointT | None]] = []
+
+    def __enter__(self) -> None:
+        uow = self._uow
+        current = uow._current_transaction()
+        if current is None:
+            transaction = Transaction(uow._begin())
+            transaction.repositories = uow._repositories(transaction)
+            self._entered.append((transaction, uow._current.set(transaction), None))
+        elif self._durable:
+            raise NestedDurableTransaction()
+        else:
+            current.usable()
+            savepoint = uow._begin_savepoint(current.handle)
+            current.blocks.append(Block())
+            self._entered.append((current, None, savepoint))
+
+    def __exit__(
+        self,
+        error_type: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        transaction, token, savepoint = self._entered.pop()
+        if token is None:
+            self._exit_nested(transaction, cast(SavepointT, savepoint), failed=error is not None)
+        else:
+            self._exit_outermost(transaction, token, failed=error is not None)
+
+    def _exit_nested(
+        self, transaction: Transaction[HandleT], savepoint: SavepointT, failed: bool
+    ) -> None:
+        block = transaction.blocks.pop()
+        if failed or block.failure is not None:
+            self._uow._rollback_savepoint(transaction.handle, savepoint)
+            if not failed:
+                block.raise_if_doomed()
+            return
+        self._uow._release_savepoint(transaction.handle, savepoint)
+        transaction.blocks[-1].callbacks.extend(block.callbacks)
+
+    def _exit_outermost(
+        self, transaction: Transaction[HandleT], token: Token[Any], failed: bool
+    ) -> None:
+        uow = self._uow
+        try:
+            [block] = transaction.blocks
+            if failed or block.failure is not None:
+                uow._rollback(transaction.handle)
+                if not failed:
+                    block.raise_if_doomed()
+                return
+            uow._commit(transaction.handle)
+        finally:
+            transaction.closed = True
+            uow._current.reset(token)
+        # Outside the transaction, so that a callback may open a transaction of its own.
+        for callback in block.callbacks:
+            try:
+                callback()
+            except Exception:
+                logger.exception("on_commit callback %r failed; the commit stands", callback)

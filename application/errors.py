@@ -25,6 +25,16 @@ class ConcurrentUpdate(ApplicationError):
         self.identifier = identifier
 
 
+class StorageError(ApplicationError):
+    """The database failed in a way the application has no name for: a broken constraint
+    nobody translated, a lost connection. The reason is a class of error, never the values:
+    a driver's message may quote what it was writing, a password hash among them."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the database failed: {reason}")
+        self.reason = reason
+
+
 class TransactionError(ApplicationError):
     """A unit of work was used in a way its transaction semantics forbid."""
 
@@ -44,7 +54,9 @@ class TransactionDoomed(TransactionError):
 
     def __init__(self, cause: BaseException) -> None:
         super().__init__(
-            f"this transaction block can only roll back: an earlier write failed ({cause}); "
+            # Only the error's name: a driver's message may quote the values it was writing.
+            "this transaction block can only roll back: an earlier write failed "
+            f"({type(cause).__name__}); "
             "run a step that may fail in its own nested `with uow.transaction():`"
         )
         self.cause = cause

@@ -67,11 +67,13 @@ class DeliveryStatus(enum.StrEnum):
 
 @dataclass(frozen=True)
 class OutboxEntry:
-    """A notification claimed by a relay: what to send, and how often it was tried before."""
+    """A notification leased to a relay: what to send, how often it was tried before, and
+    until when the lease holds (marking it succeeds only while the lease is this one)."""
 
     notification_id: NotificationId
     message: EmailMessage
     attempts: int
+    lease_until: datetime
 
 
 @dataclass(frozen=True)
@@ -93,12 +95,13 @@ class Outbox(Protocol):
         """
         ...
 
-    def mark_sent(self, notification_id: NotificationId, attempts: int) -> None: ...
+    def mark_sent(self, entry: OutboxEntry) -> bool:
+        """Records the delivery; False if the lease was lost to another relay meanwhile."""
+        ...
 
-    def mark_failed(
-        self, notification_id: NotificationId, attempts: int, error: str, retry_at: datetime | None
-    ) -> None:
-        """Records a failed attempt: tried again at retry_at, or dead when it is None."""
+    def mark_failed(self, entry: OutboxEntry, error: str, retry_at: datetime | None) -> bool:
+        """Records a failed attempt, retried at retry_at or dead when it is None; False if
+        the lease was lost to another relay meanwhile."""
         ...
 
     def revive(self, notification_id: NotificationId, due_at: datetime) -> None:

@@ -22,7 +22,9 @@ class RetryPolicy:
     def delay(self, attempts: int, jitter: float) -> timedelta:
         """Doubles with each attempt up to max_delay; jitter in [0, 1) spreads the upper half,
         so relays retrying together drift apart while each delay still grows."""
-        ceiling: timedelta = min(self.max_delay, self.base_delay * 2 ** (attempts - 1))
+        # The exponent is capped too: 2 ** 60 base delays would overflow a timedelta.
+        doubling = 2 ** min(attempts - 1, 30)
+        ceiling: timedelta = min(self.max_delay, self.base_delay * doubling)
         return ceiling / 2 + ceiling / 2 * jitter
 
 
@@ -85,23 +87,28 @@ class NotificationRelay:
         return total
 
     def _deliver(self, entry: OutboxEntry) -> RelayReport:
-        attempts = entry.attempts + 1
+        if self._clock.now() >= entry.lease_until:
+            # Another relay may hold it by now; sending anyway would only add a duplicate.
+            logger.warning("lease on notification %s ran out before sending", entry.notification_id)
+            return RelayReport()
         try:
             self._email_sender.send(entry.message)
         except Exception as error:
-            return self._record_failure(entry, attempts, f"{type(error).__name__}: {error}")
-        self._mark_sent(entry, attempts)
+            return self._record_failure(entry, f"{type(error).__name__}: {error}")
+        if not self._mark_sent(entry):
+            logger.warning("notification %s sent, but its lease was lost", entry.notification_id)
         return RelayReport(sent=1)
 
-    def _mark_sent(self, entry: OutboxEntry, attempts: int) -> None:
+    def _mark_sent(self, entry: OutboxEntry) -> bool:
         with self._uow.transaction(durable=True):
-            self._uow.outbox.mark_sent(entry.notification_id, attempts)
+            return self._uow.outbox.mark_sent(entry)
 
-    def _record_failure(self, entry: OutboxEntry, attempts: int, error: str) -> RelayReport:
+    def _record_failure(self, entry: OutboxEntry, error: str) -> RelayReport:
+        attempts = entry.attempts + 1
         gives_up = attempts >= self._policy.max_attempts
-        retry_at = (
-            None if gives_up else self._clock.now() + self._policy.delay(attempts, self._jitter())
-        )
+        retry_at = None
+        if not gives_up:
+            retry_at = self._clock.now() + self._policy.delay(attempts, self._jitter())
         logger.warning(
             "notification %s failed (attempt %d): %s; %s",
             entry.notification_id,
@@ -110,5 +117,8 @@ class NotificationRelay:
             "dead" if retry_at is None else f"retry at {retry_at:%Y-%m-%d %H:%M:%S}",
         )
         with self._uow.transaction(durable=True):
-            self._uow.outbox.mark_failed(entry.notification_id, attempts, error[:500], retry_at)
+            recorded = self._uow.outbox.mark_failed(entry, error[:500], retry_at)
+        if not recorded:
+            logger.warning("lease on notification %s was lost", entry.notification_id)
+            return RelayReport()
         return RelayReport(dead=1) if gives_up else RelayReport(retried=1)

@@ -129,7 +129,13 @@ def _relay(container: Container, arguments: argparse.Namespace) -> int:
     print("keel: relay started; stop it with Ctrl-C or SIGTERM", file=sys.stderr, flush=True)
     # A signal only sets the flag: the batch in flight is finished and recorded first.
     while not stopping.is_set():
-        if not relay.relay_batch().claimed:
+        try:
+            claimed = relay.relay_batch().claimed
+        except Exception:
+            # The database may be away for a moment: keep the relay alive and try again.
+            logging.getLogger(__name__).exception("relay batch failed")
+            claimed = 0
+        if not claimed:
             stopping.wait(idle)
     print("keel: relay stopped", file=sys.stderr)
     return 0

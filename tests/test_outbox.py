@@ -13,7 +13,7 @@ from adapters.clock import ManualClock
 from adapters.email import RecordingEmailSender
 from application.notifications import welcome_message
 from application.ports import DeliveryStatus, EmailSender, OutboxEntry
-from application.relay import NotificationRelay, RetryPolicy
+from application.relay import NotificationRelay, RelayReport, RetryPolicy
 from domain.accounts import Email, User
 from domain.notifications import Notification
 from tests.conftest import Backend, backend_for, registration
@@ -28,7 +28,7 @@ class Boom(Exception):
 class RelayThatDiesBeforeMarking(NotificationRelay):
     """Sends, then dies before recording it: the crash at-least-once delivery is about."""
 
-    def _mark_sent(self, entry: OutboxEntry, attempts: int) -> None:
+    def _mark_sent(self, entry: OutboxEntry) -> bool:
         raise Boom("relay killed between send and mark")
 
 
@@ -122,3 +122,46 @@ def test_four_relays_side_by_side_on_postgresql_send_each_of_500_notifications_o
         DeliveryStatus.SENT: 500,
         DeliveryStatus.DEAD: 0,
     }
+
+
+def test_a_relay_whose_lease_ran_out_cannot_overwrite_the_relay_that_took_over(
+    backend: Backend, clock: ManualClock
+) -> None:
+    backend.container.register_account().execute(registration())
+    uow = backend.uow
+    with uow.transaction():
+        [slow] = uow.outbox.claim_due(clock.now(), clock.now() + LEASE, limit=10)
+    clock.advance(LEASE)
+    taken_over = relay(backend, RecordingEmailSender(), clock).drain()
+
+    with uow.transaction():
+        recorded = uow.outbox.mark_failed(slow, "TimeoutError: smtp too slow", retry_at=None)
+
+    assert (taken_over.sent, recorded) == (1, False)
+    assert status(backend) == {
+        DeliveryStatus.PENDING: 0,
+        DeliveryStatus.SENT: 1,
+        DeliveryStatus.DEAD: 0,
+    }
+
+
+def test_a_relay_does_not_send_what_it_claimed_once_the_lease_has_run_out(
+    backend: Backend, clock: ManualClock
+) -> None:
+    backend.container.register_account().execute(registration())
+    sender = RecordingEmailSender()
+
+    class LateRelay(NotificationRelay):
+        def relay_batch(self) -> RelayReport:
+            report = RelayReport()
+            with self._uow.transaction(durable=True):
+                entries = self._uow.outbox.claim_due(clock.now(), clock.now() + LEASE, 10)
+            clock.advance(LEASE)  # e.g. the previous email of the batch took this long
+            for entry in entries:
+                report += self._deliver(entry)
+            return report
+
+    late = relay(backend, sender, clock, kind=LateRelay).relay_batch()
+
+    assert (late.claimed, sender.sent) == (0, [])
+    assert status(backend)[DeliveryStatus.PENDING] == 1

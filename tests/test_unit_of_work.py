@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 import threading
 import uuid
@@ -12,6 +14,8 @@ from application.errors import (
     ConcurrentUpdate,
     NestedDurableTransaction,
     NoActiveTransaction,
+    NotFound,
+    StorageError,
     TransactionDoomed,
 )
 from application.ports import UnitOfWork
@@ -115,11 +119,12 @@ def test_a_failed_write_dooms_its_block_so_further_use_raises(uow: UnitOfWork) -
     with uow.transaction():
         add_admin(uow, "ada@example.com")
 
-    with pytest.raises(TransactionDoomed), uow.transaction():
+    with pytest.raises(TransactionDoomed), uow.transaction():  # and so does leaving it
         add_admin(uow, "bystander@example.com")
         with pytest.raises(EmailAlreadyRegistered):
             add_admin(uow, "ada@example.com")
-        uow.users.get_by_email(Email("ada@example.com"))
+        with pytest.raises(TransactionDoomed):
+            uow.users.get_by_email(Email("ada@example.com"))
 
     assert emails(uow, "bystander@example.com") == []
 
@@ -158,10 +163,11 @@ def test_a_stale_save_dooms_its_block_like_a_failed_insert(uow: UnitOfWork) -> N
         uow.accounts.add(account)
     stale = Account(id=account.id, name="stale", version=account.version - 1)
 
-    with pytest.raises(TransactionDoomed), uow.transaction():
+    with pytest.raises(TransactionDoomed), uow.transaction():  # and so does leaving it
         with pytest.raises(ConcurrentUpdate):
             uow.accounts.save(stale)
-        uow.accounts.get(account.id)
+        with pytest.raises(TransactionDoomed):
+            uow.accounts.get(account.id)
 
 
 def test_on_commit_callbacks_run_once_in_order_after_the_outermost_commit(
@@ -256,5 +262,89 @@ def test_uncommitted_writes_are_invisible_to_other_transactions(uow: UnitOfWork)
 
 def test_a_missing_entity_raises_not_found_naming_it(uow: UnitOfWork) -> None:
     missing = AccountId(uuid.uuid4())
-    with pytest.raises(Exception, match=str(missing)), uow.transaction():
+    with pytest.raises(NotFound, match=str(missing)), uow.transaction():
         uow.accounts.get(missing)
+
+
+def test_a_repository_kept_in_a_variable_still_refuses_a_doomed_block(uow: UnitOfWork) -> None:
+    with uow.transaction():
+        add_admin(uow, "ada@example.com")
+
+    with pytest.raises(TransactionDoomed), uow.transaction():
+        users = uow.users
+        with pytest.raises(EmailAlreadyRegistered):
+            add_admin(uow, "ada@example.com")
+        with pytest.raises(TransactionDoomed):
+            users.get_by_email(Email("ada@example.com"))
+
+
+def test_a_repository_kept_after_its_transaction_ended_refuses_to_work(uow: UnitOfWork) -> None:
+    with uow.transaction():
+        users = uow.users
+
+    with pytest.raises(NoActiveTransaction):
+        users.get_by_email(Email("ada@example.com"))
+
+
+def test_one_block_object_entered_again_inside_itself_becomes_a_savepoint(uow: UnitOfWork) -> None:
+    atomic = uow.transaction()  # kept and reused, as a decorator would
+
+    with pytest.raises(Boom), atomic:
+        with atomic:
+            add_admin(uow, "inner@example.com")
+        raise Boom
+
+    assert emails(uow, "inner@example.com") == []
+
+
+def test_a_thread_started_inside_a_transaction_gets_a_transaction_of_its_own(
+    uow: UnitOfWork,
+) -> None:
+    def register_in_thread() -> None:
+        with uow.transaction():
+            add_admin(uow, "thread@example.com")
+
+    with pytest.raises(Boom), uow.transaction():
+        context = contextvars.copy_context()  # as asyncio.to_thread does
+        thread = threading.Thread(target=context.run, args=(register_in_thread,))
+        thread.start()
+        thread.join()
+        raise Boom
+
+    assert emails(uow, "thread@example.com") == ["thread@example.com"]
+
+
+def test_a_task_created_inside_a_transaction_commits_its_own_after_it_ended(
+    uow: UnitOfWork,
+) -> None:
+    async def register_later() -> None:
+        with uow.transaction():
+            add_admin(uow, "task@example.com")
+
+    async def scenario() -> None:
+        with uow.transaction():
+            add_admin(uow, "outer@example.com")
+            task = asyncio.get_running_loop().create_task(register_later())
+        await task
+
+    asyncio.run(scenario())
+
+    assert emails(uow, "outer@example.com", "task@example.com") == [
+        "outer@example.com",
+        "task@example.com",
+    ]
+
+
+def test_a_failed_write_names_no_stored_value_in_its_error_or_the_log(
+    uow: UnitOfWork, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, admin = new_admin("ada@example.com")  # its account is never added: a foreign key fails
+
+    with caplog.at_level(logging.DEBUG), pytest.raises(TransactionDoomed) as doomed:  # noqa: SIM117
+        with uow.transaction():
+            with pytest.raises(StorageError) as failed:
+                uow.users.add(admin)
+            assert "argon2" not in str(failed.value)
+
+    assert "argon2" not in str(doomed.value)
+    assert "argon2" not in caplog.text

@@ -135,10 +135,16 @@ class MemoryTransaction:
 
     def commit(self) -> None:
         self._database._apply(self)
-        self._release(set(self._locks))
+        self._end()
 
     def rollback(self) -> None:
+        self._end()
+
+    def _end(self) -> None:
         self._release(set(self._locks))
+        # Undo entries refer back to this transaction; dropped, the cycle goes with them, so
+        # reference counting frees the transaction now instead of the garbage collector later.
+        self._undo_log.clear()
 
     def _release(self, resources: set[Hashable]) -> None:
         self._locks -= resources

@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+from collections.abc import Hashable
 from datetime import datetime
+from typing import Any
 
 from adapters.memory.database import MemoryTransaction
 from adapters.transactions import Transaction
-from application.errors import ConcurrentUpdate, NotFound
+from application.errors import ConcurrentUpdate, NotFound, StorageError
 from application.ports import DeadNotification, DeliveryStatus, EmailMessage, OutboxEntry
 from domain.accounts import Account, AccountId, Email, User, UserId
 from domain.errors import DuplicateNotification, EmailAlreadyRegistered
 from domain.notifications import Notification, NotificationId
 
 
-class InMemoryAccounts:
+class MemoryRepository:
     def __init__(self, transaction: Transaction[MemoryTransaction]) -> None:
         self._transaction = transaction
-        self._rows = transaction.handle
 
+    @property
+    def _rows(self) -> MemoryTransaction:
+        # Asked on every call, so a repository kept in a variable still refuses to work in a
+        # doomed block or after its transaction ended.
+        return self._transaction.usable()
+
+    # The primary and foreign keys a SQL schema enforces, failing as the SQL adapter does.
+    def _require_absent(self, table: str, key: Hashable) -> None:
+        if self._rows.get(table, key) is not None:
+            raise self._transaction.doom(StorageError("IntegrityError"))
+
+    def _require_present(self, table: str, key: Hashable) -> None:
+        if self._rows.get(table, key) is None:
+            raise self._transaction.doom(StorageError("IntegrityError"))
+
+
+class InMemoryAccounts(MemoryRepository):
     def add(self, account: Account) -> None:
-        account.version = 1
         self._rows.lock(("accounts", account.id))
+        self._require_absent("accounts", account.id)
+        account.version = 1
         self._rows.put("accounts", account.id, account, unique={})
 
     def get(self, account_id: AccountId) -> Account:
@@ -31,26 +51,25 @@ class InMemoryAccounts:
         return account
 
     def save(self, account: Account) -> None:
+        stored = self.get(account.id)
+        if stored == account:
+            return  # nothing changed: like the ORM, write nothing, lock nothing
         self._rows.lock(("accounts", account.id))  # as UPDATE locks the row until commit
         stored = self.get(account.id)
         if stored.version != account.version:
             raise self._transaction.doom(ConcurrentUpdate("account", account.id, account.version))
-        if stored == account:
-            return  # nothing changed: like the ORM, write nothing and keep the version
         account.version += 1
         self._rows.put("accounts", account.id, account, unique={})
 
 
-class InMemoryUsers:
-    def __init__(self, transaction: Transaction[MemoryTransaction]) -> None:
-        self._transaction = transaction
-        self._rows = transaction.handle
-
+class InMemoryUsers(MemoryRepository):
     def add(self, user: User) -> None:
         # Waits for a concurrent transaction adding the same email, as a unique index does.
         self._rows.lock(("users.email", user.email))
         if self._rows.find("users", "email", user.email) is not None:
             raise self._transaction.doom(EmailAlreadyRegistered(user.email))
+        self._require_absent("users", user.id)
+        self._require_present("accounts", user.account_id)
         user.version = 1
         self._rows.put("users", user.id, user, unique={"email": user.email})
 
@@ -82,54 +101,54 @@ class OutboxRecord:
         return self.status is DeliveryStatus.PENDING and self.next_attempt_at <= now and not leased
 
 
-class InMemoryNotifications:
-    def __init__(self, transaction: Transaction[MemoryTransaction]) -> None:
-        self._transaction = transaction
-        self._rows = transaction.handle
-
+class InMemoryNotifications(MemoryRepository):
     def add(self, notification: Notification, message: EmailMessage, due_at: datetime) -> None:
         key = notification.idempotency_key
         self._rows.lock(("notifications.idempotency_key", key))
         if self._rows.find("notifications", "idempotency_key", key) is not None:
             raise self._transaction.doom(DuplicateNotification(key))
-        record = OutboxRecord(notification, message, next_attempt_at=due_at)
+        self._require_absent("notifications", notification.id)
+        self._require_present("users", notification.user_id)
+        record = OutboxRecord(copy.copy(notification), message, next_attempt_at=due_at)
         self._rows.put("notifications", notification.id, record, unique={"idempotency_key": key})
 
     def for_user(self, user_id: UserId) -> list[Notification]:
         records: list[OutboxRecord] = self._rows.scan(
             "notifications", lambda record: record.notification.user_id == user_id
         )
-        return sorted((r.notification for r in records), key=lambda n: n.kind)
+        # The row is copied, not the notification inside it: copy it, so a read stays a copy.
+        return sorted((copy.copy(r.notification) for r in records), key=lambda n: n.kind)
 
 
-class InMemoryOutbox:
+class InMemoryOutbox(MemoryRepository):
     """The outbox for one relay at a time: claims are not meant for concurrent relays."""
-
-    def __init__(self, transaction: Transaction[MemoryTransaction]) -> None:
-        self._rows = transaction.handle
 
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxEntry]:
         due: list[OutboxRecord] = self._rows.scan("notifications", lambda r: r.is_due(now))
         due.sort(key=lambda record: (record.next_attempt_at, record.notification.id))
         claimed = []
-        for record in due[:limit]:
-            self._update(record.notification.id, claimed_until=lease_until)
-            claimed.append(OutboxEntry(record.notification.id, record.message, record.attempts))
+        for candidate in due[:limit]:
+            notification_id = candidate.notification.id
+            self._rows.lock(("notifications", notification_id))
+            record = self._record(notification_id)
+            if record.is_due(now):  # read again under the lock, as PostgreSQL re-checks
+                self._store(dataclasses.replace(record, claimed_until=lease_until))
+                claimed.append(
+                    OutboxEntry(notification_id, record.message, record.attempts, lease_until)
+                )
         return claimed
 
-    def mark_sent(self, notification_id: NotificationId, attempts: int) -> None:
-        self._update(
-            notification_id, status=DeliveryStatus.SENT, attempts=attempts, claimed_until=None
+    def mark_sent(self, entry: OutboxEntry) -> bool:
+        return self._update_leased(
+            entry, status=DeliveryStatus.SENT, attempts=entry.attempts + 1, claimed_until=None
         )
 
-    def mark_failed(
-        self, notification_id: NotificationId, attempts: int, error: str, retry_at: datetime | None
-    ) -> None:
-        record = self._record(notification_id)
-        self._update(
-            notification_id,
+    def mark_failed(self, entry: OutboxEntry, error: str, retry_at: datetime | None) -> bool:
+        record = self._record(entry.notification_id)
+        return self._update_leased(
+            entry,
             status=DeliveryStatus.DEAD if retry_at is None else DeliveryStatus.PENDING,
-            attempts=attempts,
+            attempts=entry.attempts + 1,
             next_attempt_at=retry_at or record.next_attempt_at,
             claimed_until=None,
             last_error=error,
@@ -139,8 +158,11 @@ class InMemoryOutbox:
         record: OutboxRecord | None = self._rows.get("notifications", notification_id)
         if record is None or record.status is not DeliveryStatus.DEAD:
             raise NotFound("dead notification", notification_id)
-        self._update(
-            notification_id, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=due_at
+        self._rows.lock(("notifications", notification_id))
+        self._store(
+            dataclasses.replace(
+                record, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=due_at
+            )
         )
 
     def counts(self) -> dict[DeliveryStatus, int]:
@@ -162,7 +184,14 @@ class InMemoryOutbox:
             raise NotFound("notification", notification_id)
         return record
 
-    def _update(self, notification_id: NotificationId, **changes: object) -> None:
-        self._rows.lock(("notifications", notification_id))
-        record = dataclasses.replace(self._record(notification_id), **changes)  # type: ignore[arg-type]
-        self._rows.put("notifications", notification_id, record, unique={})
+    def _update_leased(self, entry: OutboxEntry, **changes: Any) -> bool:
+        """Updates the record only while the entry's lease is still the record's lease."""
+        self._rows.lock(("notifications", entry.notification_id))
+        record = self._record(entry.notification_id)
+        if record.status is not DeliveryStatus.PENDING or record.claimed_until != entry.lease_until:
+            return False
+        self._store(dataclasses.replace(record, **changes))
+        return True
+
+    def _store(self, record: OutboxRecord) -> None:
+        self._rows.put("notifications", record.notification.id, record, unique={})

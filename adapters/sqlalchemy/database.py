@@ -10,8 +10,9 @@ from sqlalchemy import Engine, event
 from adapters.sqlalchemy.models import Base
 
 
-def create_engine(url: str, **options: Any) -> Engine:
-    engine = sqlalchemy.create_engine(url, **options)
+def create_engine(url: str | sqlalchemy.URL, **options: Any) -> Engine:
+    # Errors and logs show the SQL but never the values: they may be a password hash.
+    engine = sqlalchemy.create_engine(url, hide_parameters=True, **options)
     if engine.dialect.name == "sqlite":
         _make_sqlite_transactions_explicit(engine)
     return engine

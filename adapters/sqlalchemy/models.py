@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, MetaData, String, Text
+from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Index, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from application.ports import DeliveryStatus, EmailMessage, OutboxEntry
 from domain.accounts import Account, AccountId, Email, Role, User, UserId
@@ -24,6 +25,26 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes, stored in UTC. SQLite keeps no offset and compares dates as text, so
+    every value is converted to UTC on the way in and marked as UTC on the way out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"a naive datetime cannot be stored: {value}")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
 
 
 class AccountRow(Base):
@@ -63,8 +84,8 @@ class NotificationRow(Base):
     payload: Mapped[dict[str, str]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(10))
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
@@ -122,11 +143,11 @@ def notification_entity(row: NotificationRow) -> Notification:
     )
 
 
-def outbox_entry(row: NotificationRow) -> OutboxEntry:
+def outbox_entry(row: NotificationRow, lease_until: datetime) -> OutboxEntry:
     message = EmailMessage(
         recipient=Email(row.recipient),
         subject=row.payload["subject"],
         body=row.payload["body"],
         idempotency_key=row.idempotency_key,
     )
-    return OutboxEntry(NotificationId(row.id), message, row.attempts)
+    return OutboxEntry(NotificationId(row.id), message, row.attempts, lease_until)

@@ -1,12 +1,15 @@
-"""Repositories over a session. Every write is flushed at once, so its error comes from
-the call that caused it, and driver errors are translated into the application's."""
+"""Repositories over a session. Every write is flushed at once, so its error comes from the
+call that caused it; driver errors are translated, so the application never sees SQLAlchemy."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -23,27 +26,66 @@ from adapters.sqlalchemy.models import (
     user_row,
 )
 from adapters.transactions import Transaction
-from application.errors import ConcurrentUpdate, NotFound
+from application.errors import ConcurrentUpdate, NotFound, StorageError
 from application.ports import DeadNotification, DeliveryStatus, EmailMessage, OutboxEntry
 from domain.accounts import Account, AccountId, Email, User, UserId
 from domain.errors import DuplicateNotification, EmailAlreadyRegistered
 from domain.notifications import Notification, NotificationId
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-class SqlAlchemyAccounts:
+
+class SessionRepository:
     def __init__(self, transaction: Transaction[Session]) -> None:
         self._transaction = transaction
-        self._session = transaction.handle
 
+    @property
+    def _session(self) -> Session:
+        # Asked on every call, so a repository kept in a variable still refuses to work in a
+        # doomed block or after its transaction ended.
+        return self._transaction.usable()
+
+    def _flush(self) -> None:
+        try:
+            self._session.flush()
+        except IntegrityError as error:
+            self._transaction.doom(error)  # a failed write dooms its block, as in PostgreSQL
+            raise
+
+
+RepositoryT = TypeVar("RepositoryT", bound=SessionRepository)
+
+
+def translated(
+    method: Callable[Concatenate[RepositoryT, P], R],
+) -> Callable[Concatenate[RepositoryT, P], R]:
+    """Any database error the method did not name itself dooms the block and becomes a
+    StorageError, whose message holds no SQL and no parameter (a password hash, say)."""
+
+    @functools.wraps(method)
+    def call(self: RepositoryT, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except DBAPIError as error:
+            raise self._transaction.doom(StorageError(type(error).__name__)) from None
+
+    return call
+
+
+class SqlAlchemyAccounts(SessionRepository):
+    @translated
     def add(self, account: Account) -> None:
         row = account_row(account)
         self._session.add(row)
-        _flush(self._transaction)
+        self._flush()
         account.version = row.version
 
+    @translated
     def get(self, account_id: AccountId) -> Account:
         return account_entity(self._row(account_id))
 
+    @translated
     def save(self, account: Account) -> None:
         row = self._row(account.id)
         stale = ConcurrentUpdate("account", account.id, account.version)
@@ -51,7 +93,7 @@ class SqlAlchemyAccounts:
             raise self._transaction.doom(stale)
         row.name = account.name
         try:
-            self._session.flush()
+            self._flush()
         except StaleDataError as error:
             raise self._transaction.doom(stale) from error
         account.version = row.version
@@ -63,47 +105,45 @@ class SqlAlchemyAccounts:
         return row
 
 
-class SqlAlchemyUsers:
-    def __init__(self, transaction: Transaction[Session]) -> None:
-        self._transaction = transaction
-        self._session = transaction.handle
-
+class SqlAlchemyUsers(SessionRepository):
+    @translated
     def add(self, user: User) -> None:
         row = user_row(user)
         self._session.add(row)
         try:
-            _flush(self._transaction)
+            self._flush()
         except IntegrityError as error:
             if _violates_unique(error, "users", "email"):
-                raise EmailAlreadyRegistered(user.email) from error
+                raise self._transaction.doom(EmailAlreadyRegistered(user.email)) from None
             raise
         user.version = row.version
 
+    @translated
     def get(self, user_id: UserId) -> User:
         row = self._session.get(UserRow, user_id)
         if row is None:
             raise NotFound("user", user_id)
         return user_entity(row)
 
+    @translated
     def get_by_email(self, email: Email) -> User | None:
         row = self._session.scalars(select(UserRow).where(UserRow.email == str(email))).first()
         return None if row is None else user_entity(row)
 
 
-class SqlAlchemyNotifications:
-    def __init__(self, transaction: Transaction[Session]) -> None:
-        self._transaction = transaction
-        self._session = transaction.handle
-
+class SqlAlchemyNotifications(SessionRepository):
+    @translated
     def add(self, notification: Notification, message: EmailMessage, due_at: datetime) -> None:
         self._session.add(notification_row(notification, message, due_at))
         try:
-            _flush(self._transaction)
+            self._flush()
         except IntegrityError as error:
             if _violates_unique(error, "notifications", "idempotency_key"):
-                raise DuplicateNotification(notification.idempotency_key) from error
+                duplicate = DuplicateNotification(notification.idempotency_key)
+                raise self._transaction.doom(duplicate) from None
             raise
 
+    @translated
     def for_user(self, user_id: UserId) -> list[Notification]:
         rows = self._session.scalars(
             select(NotificationRow)
@@ -113,10 +153,8 @@ class SqlAlchemyNotifications:
         return [notification_entity(row) for row in rows]
 
 
-class SqlAlchemyOutbox:
-    def __init__(self, transaction: Transaction[Session]) -> None:
-        self._session = transaction.handle
-
+class SqlAlchemyOutbox(SessionRepository):
+    @translated
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxEntry]:
         row = NotificationRow
         due = (
@@ -135,29 +173,30 @@ class SqlAlchemyOutbox:
         claimed = self._session.scalars(due).all()
         for notification in claimed:
             notification.claimed_until = lease_until
-        self._session.flush()
-        return [outbox_entry(notification) for notification in claimed]
+        self._flush()
+        return [outbox_entry(notification, lease_until) for notification in claimed]
 
-    def mark_sent(self, notification_id: NotificationId, attempts: int) -> None:
-        self._set(
-            notification_id, status=DeliveryStatus.SENT, attempts=attempts, claimed_until=None
+    @translated
+    def mark_sent(self, entry: OutboxEntry) -> bool:
+        return self._update_leased(
+            entry, status=DeliveryStatus.SENT, attempts=entry.attempts + 1, claimed_until=None
         )
 
-    def mark_failed(
-        self, notification_id: NotificationId, attempts: int, error: str, retry_at: datetime | None
-    ) -> None:
+    @translated
+    def mark_failed(self, entry: OutboxEntry, error: str, retry_at: datetime | None) -> bool:
         rescheduled = {} if retry_at is None else {"next_attempt_at": retry_at}
-        self._set(
-            notification_id,
+        return self._update_leased(
+            entry,
             status=DeliveryStatus.DEAD if retry_at is None else DeliveryStatus.PENDING,
-            attempts=attempts,
+            attempts=entry.attempts + 1,
             claimed_until=None,
             last_error=error,
             **rescheduled,
         )
 
+    @translated
     def revive(self, notification_id: NotificationId, due_at: datetime) -> None:
-        revived = self._session.execute(
+        revived = self._updated(
             update(NotificationRow)
             .where(
                 NotificationRow.id == notification_id,
@@ -165,9 +204,10 @@ class SqlAlchemyOutbox:
             )
             .values(status=DeliveryStatus.PENDING.value, attempts=0, next_attempt_at=due_at)
         )
-        if revived.rowcount == 0:  # type: ignore[attr-defined]
+        if not revived:
             raise NotFound("dead notification", notification_id)
 
+    @translated
     def counts(self) -> dict[DeliveryStatus, int]:
         by_status = dict(
             self._session.execute(
@@ -178,6 +218,7 @@ class SqlAlchemyOutbox:
         )
         return {status: by_status.get(status.value, 0) for status in DeliveryStatus}
 
+    @translated
     def dead(self) -> list[DeadNotification]:
         rows = self._session.scalars(
             select(NotificationRow)
@@ -191,19 +232,21 @@ class SqlAlchemyOutbox:
             for row in rows
         ]
 
-    def _set(self, notification_id: NotificationId, **values: object) -> None:
-        self._session.execute(
-            update(NotificationRow).where(NotificationRow.id == notification_id).values(**values)
+    def _update_leased(self, entry: OutboxEntry, **values: object) -> bool:
+        """Updates the row only while the entry's lease is still the row's lease."""
+        return self._updated(
+            update(NotificationRow)
+            .where(
+                NotificationRow.id == entry.notification_id,
+                NotificationRow.status == DeliveryStatus.PENDING.value,
+                NotificationRow.claimed_until == entry.lease_until,
+            )
+            .values(**values)
         )
 
-
-def _flush(transaction: Transaction[Session]) -> None:
-    """Flushes now; a failed write dooms the block it ran in, as PostgreSQL would."""
-    try:
-        transaction.handle.flush()
-    except IntegrityError as error:
-        transaction.doom(error)
-        raise
+    def _updated(self, statement: object) -> bool:
+        result = self._session.execute(statement)  # type: ignore[call-overload]
+        return bool(result.rowcount == 1)
 
 
 def _violates_unique(error: IntegrityError, table: str, column: str) -> bool:
