@@ -30,5 +30,10 @@ lint: $(BIN)/keel
 test: lint
 	$(BIN)/pytest --cov --cov-report=term
 
+# What the layers cost against hand-written code; prints one table (about 2 to 3 minutes).
+bench: $(BIN)/keel
+	$(BIN)/python -m bench
+	$(BIN)/python -m bench.relay --rounds 3
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage keel.db

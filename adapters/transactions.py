@@ -218,6 +218,9 @@ class TransactionBlock(Generic[HandleT, SavepointT]):
         finally:
             transaction.closed = True
             uow._current.reset(token)
+            # The repositories point back at the transaction. Unlinked, the two (and the
+            # session) are freed as the block ends, not left for the garbage collector.
+            del transaction.repositories
         # Outside the transaction, so that a callback may open a transaction of its own.
         for callback in block.callbacks:
             try:
