@@ -43,7 +43,16 @@ class Step:
 steps = st.builds(
     Step,
     action=st.sampled_from(
-        ["add", "nested_add", "nested_add_then_fail", "rename", "stale_rename", "read", "on_commit"]
+        [
+            "add",
+            "add_user_without_account",
+            "nested_add",
+            "nested_add_then_fail",
+            "rename",
+            "stale_rename",
+            "read",
+            "on_commit",
+        ]
     ),
     email=st.sampled_from(EMAILS),
     name=st.sampled_from(NAMES),
@@ -86,6 +95,10 @@ class World:
         uow = self.uow
         if step.action == "add":
             return self._add(step.email)
+        if step.action == "add_user_without_account":
+            _, orphan = User.create_with_account(Email(step.email), password_hash="$argon2id$x")
+            uow.users.add(orphan)
+            return "added"
         if step.action in ("nested_add", "nested_add_then_fail"):
             with uow.transaction():
                 self._add(step.email)

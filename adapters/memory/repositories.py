@@ -144,13 +144,13 @@ class InMemoryOutbox(MemoryRepository):
         )
 
     def mark_failed(self, entry: OutboxEntry, error: str, retry_at: datetime | None) -> bool:
-        record = self._record(entry.notification_id)
+        rescheduled = {} if retry_at is None else {"next_attempt_at": retry_at}
         return self._update_leased(
             entry,
             status=DeliveryStatus.DEAD if retry_at is None else DeliveryStatus.PENDING,
             attempts=entry.attempts + 1,
-            next_attempt_at=retry_at or record.next_attempt_at,
             claimed_until=None,
+            **rescheduled,
             last_error=error,
         )
 
@@ -187,8 +187,10 @@ class InMemoryOutbox(MemoryRepository):
     def _update_leased(self, entry: OutboxEntry, **changes: Any) -> bool:
         """Updates the record only while the entry's lease is still the record's lease."""
         self._rows.lock(("notifications", entry.notification_id))
-        record = self._record(entry.notification_id)
-        if record.status is not DeliveryStatus.PENDING or record.claimed_until != entry.lease_until:
+        record: OutboxRecord | None = self._rows.get("notifications", entry.notification_id)
+        if record is None or record.status is not DeliveryStatus.PENDING:
+            return False
+        if record.claimed_until != entry.lease_until:
             return False
         self._store(dataclasses.replace(record, **changes))
         return True
