@@ -81,14 +81,19 @@ def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def postgres_engine() -> Iterator[Engine]:
+def postgres_url() -> str:
+    """The PostgreSQL server under test; skips the test without one, fails it under CI."""
     url = os.environ.get("KEEL_TEST_POSTGRES_URL")
     if not url:
         if os.environ.get("CI") == "true":
             pytest.fail("CI=true but KEEL_TEST_POSTGRES_URL is unset: PostgreSQL must be tested")
         pytest.skip("PostgreSQL not tested: set KEEL_TEST_POSTGRES_URL (CI always does)")
-    engine = create_engine(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[Engine]:
+    engine = create_engine(postgres_url())
     Base.metadata.drop_all(engine)
     create_schema(engine)
     yield engine

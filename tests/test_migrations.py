@@ -24,17 +24,14 @@ from adapters.sqlalchemy.database import create_engine
 from adapters.sqlalchemy.migrations import SCRIPT_LOCATION, downgrade, upgrade
 from adapters.sqlalchemy.models import Base
 from entrypoints.cli import main
+from tests.conftest import postgres_url
 
 TABLES = {"accounts", "users", "notifications"}
 
 
 @pytest.fixture
 def throwaway_postgres_url() -> Iterator[str]:
-    server_url = os.environ.get("KEEL_TEST_POSTGRES_URL")
-    if not server_url:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but KEEL_TEST_POSTGRES_URL is unset: PostgreSQL must be tested")
-        pytest.skip("PostgreSQL not tested: set KEEL_TEST_POSTGRES_URL (CI always does)")
+    server_url = postgres_url()
     name = f"keel_migrations_{uuid.uuid4().hex}"
     # CREATE and DROP DATABASE refuse to run inside a transaction.
     server = sqlalchemy.create_engine(server_url, isolation_level="AUTOCOMMIT")
