@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from adapters.memory.database import InMemoryDatabase, MemoryTransaction
-from adapters.memory.repositories import (
-    InMemoryAccounts,
-    InMemoryNotifications,
-    InMemoryOutbox,
-    InMemoryUsers,
-)
+from adapters.memory.outbox import InMemoryNotifications, InMemoryOutbox
+from adapters.memory.repositories import InMemoryAccounts, InMemoryUsers
 from adapters.transactions import Repositories, Transaction, TransactionalUnitOfWork
 
 

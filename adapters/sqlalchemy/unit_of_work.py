@@ -5,12 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from adapters.sqlalchemy.repositories import (
-    SqlAlchemyAccounts,
-    SqlAlchemyNotifications,
-    SqlAlchemyOutbox,
-    SqlAlchemyUsers,
-)
+from adapters.sqlalchemy.outbox import SqlAlchemyNotifications, SqlAlchemyOutbox
+from adapters.sqlalchemy.repositories import SqlAlchemyAccounts, SqlAlchemyUsers
 from adapters.transactions import Repositories, Transaction, TransactionalUnitOfWork
 
 
