@@ -26,9 +26,10 @@ lint: $(BIN)/keel
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy domain application adapters entrypoints bootstrap.py
 
-# The PostgreSQL tests run when KEEL_TEST_POSTGRES_URL is set (.ci/run sets it).
+# The PostgreSQL tests run when KEEL_TEST_POSTGRES_URL is set (.ci/run sets it). Verbose, so
+# the output shows each backend test run on memory, sqlite and postgres.
 test: lint
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/pytest --verbose --cov --cov-report=term
 
 # What the layers cost against hand-written code; prints one table (about 2 to 3 minutes).
 bench: $(BIN)/keel
