@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
+    smtp_ca_file: str | None = None
     relay_max_attempts: int = 5
     relay_base_delay_seconds: float = 30.0
     relay_max_delay_seconds: float = 3600.0
@@ -87,6 +88,7 @@ class Container(containers.DeclarativeContainer):
             sender=config.email_from,
             username=config.smtp_username,
             password=config.smtp_password,
+            ca_file=config.smtp_ca_file,
         ),
     )
     clock = providers.Singleton(SystemClock)

@@ -57,6 +57,7 @@ class SmtpEmailSender:
         sender: str,
         username: str | None = None,
         password: SecretStr | None = None,
+        ca_file: str | None = None,
         timeout: float = 10.0,
     ) -> None:
         self._host = host
@@ -65,12 +66,14 @@ class SmtpEmailSender:
         self._sender = sender
         self._username = username
         self._password = password
+        # Certificates are always verified; ca_file adds a private CA to trust.
+        self._tls = ssl.create_default_context(cafile=ca_file)
         self._timeout = timeout
 
     def send(self, message: EmailMessage) -> None:
         with self._connect() as smtp:
             if self._security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=self._tls)
             if self._username and self._password:
                 smtp.login(self._username, self._password.get_secret_value())
             smtp.send_message(self._mime(message))
@@ -78,7 +81,7 @@ class SmtpEmailSender:
     def _connect(self) -> smtplib.SMTP:
         if self._security == "tls":
             return smtplib.SMTP_SSL(
-                self._host, self._port, timeout=self._timeout, context=ssl.create_default_context()
+                self._host, self._port, timeout=self._timeout, context=self._tls
             )
         return smtplib.SMTP(self._host, self._port, timeout=self._timeout)
 

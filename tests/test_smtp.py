@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes
 from email.message import Message
+from pathlib import Path
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from dependency_injector import providers
+from pydantic import SecretStr
 
 from adapters.clock import ManualClock
 from adapters.email import SmtpEmailSender
 from application.commands import RetryNotificationCommand
-from application.ports import DeliveryStatus
+from application.ports import DeliveryStatus, EmailMessage
 from application.relay import NotificationRelay, RetryPolicy
+from domain.accounts import Email
 from tests.conftest import Backend, registration
 
 BASE_DELAY = timedelta(seconds=30)
@@ -125,3 +131,117 @@ def test_with_smtp_down_the_email_is_retried_ever_later_then_dead_then_revived_a
     assert revived.sent == 1
     assert [m["To"] for m in smtp_server.inbox.messages] == ["ada@example.com"]
     assert backend.container.get_outbox_status().execute().counts[DeliveryStatus.SENT] == 1
+
+
+class Credentials:
+    """An aiosmtpd authenticator that accepts one login and remembers who logged in."""
+
+    def __init__(self, login: str, password: str) -> None:
+        self._expected = (login.encode(), password.encode())
+        self.logged_in: list[str] = []
+
+    def __call__(
+        self, server: object, session: object, envelope: object, mechanism: str, data: object
+    ) -> AuthResult:
+        given = (data.login, data.password)  # type: ignore[attr-defined]
+        if given != self._expected:
+            return AuthResult(success=False, handled=False)
+        self.logged_in.append(given[0].decode())
+        return AuthResult(success=True)
+
+
+@pytest.fixture(scope="module")
+def certificate_authority() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def ca_file(certificate_authority: trustme.CA, tmp_path: Path) -> str:
+    path = tmp_path / "ca.pem"
+    certificate_authority.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+def server_tls(certificate_authority: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    certificate_authority.issue_cert("127.0.0.1").configure_cert(context)
+    return context
+
+
+def message_to(recipient: str) -> EmailMessage:
+    return EmailMessage(Email(recipient), "Welcome to keel", "Hello", f"welcome:{recipient}")
+
+
+def test_starttls_upgrades_before_logging_in_and_delivers(
+    certificate_authority: trustme.CA, ca_file: str
+) -> None:
+    inbox, credentials = Inbox(), Credentials("keel", "smtp-secret")
+    # The server refuses AUTH and mail before STARTTLS, so a delivery proves the upgrade.
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=_free_port(),
+        tls_context=server_tls(certificate_authority),
+        require_starttls=True,
+        authenticator=credentials,
+        auth_require_tls=True,
+        auth_required=True,
+    )
+    controller.start()
+    sender = SmtpEmailSender(
+        "127.0.0.1",
+        controller.port,
+        "starttls",
+        sender="keel@example.com",
+        username="keel",
+        password=SecretStr("smtp-secret"),
+        ca_file=ca_file,
+    )
+    try:
+        sender.send(message_to("ada@example.com"))
+    finally:
+        controller.stop()
+
+    assert credentials.logged_in == ["keel"]
+    assert [m["To"] for m in inbox.messages] == ["ada@example.com"]
+
+
+def test_implicit_tls_delivers(certificate_authority: trustme.CA, ca_file: str) -> None:
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=_free_port(),
+        ssl_context=server_tls(certificate_authority),
+    )
+    controller.start()
+    sender = SmtpEmailSender(
+        "127.0.0.1", controller.port, "tls", sender="keel@example.com", ca_file=ca_file
+    )
+    try:
+        sender.send(message_to("ada@example.com"))
+    finally:
+        controller.stop()
+
+    assert [m["To"] for m in inbox.messages] == ["ada@example.com"]
+
+
+def test_a_server_whose_certificate_is_not_trusted_is_refused(
+    certificate_authority: trustme.CA,
+) -> None:
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=_free_port(),
+        ssl_context=server_tls(certificate_authority),
+    )
+    controller.start()
+    sender = SmtpEmailSender("127.0.0.1", controller.port, "tls", sender="keel@example.com")
+    try:
+        with pytest.raises(ssl.SSLCertVerificationError):
+            sender.send(message_to("ada@example.com"))
+    finally:
+        controller.stop()
+
+    assert inbox.messages == []
