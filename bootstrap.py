@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Literal
 
 from dependency_injector import containers, providers
-from pydantic import SecretStr, computed_field
+from pydantic import PositiveFloat, PositiveInt, SecretStr, computed_field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.clock import SystemClock
@@ -44,16 +44,18 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_ca_file: str | None = None
-    relay_max_attempts: int = 5
-    relay_base_delay_seconds: float = 30.0
-    relay_max_delay_seconds: float = 3600.0
-    relay_batch_size: int = 100
-    relay_lease_seconds: float = 300.0
-    relay_poll_seconds: float = 1.0
+    relay_max_attempts: PositiveInt = 5
+    relay_base_delay_seconds: PositiveFloat = 30.0
+    relay_max_delay_seconds: PositiveFloat = 3600.0
+    relay_batch_size: PositiveInt = 100
+    # A relay starts a send only while half its lease remains: keep a batch's sends well
+    # within half of it.
+    relay_lease_seconds: PositiveFloat = 300.0
+    relay_poll_seconds: PositiveFloat = 1.0
     # OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane.
-    argon2_time_cost: int = 2
-    argon2_memory_cost_kib: int = 19 * 1024
-    argon2_parallelism: int = 1
+    argon2_time_cost: PositiveInt = 2
+    argon2_memory_cost_kib: PositiveInt = 19 * 1024
+    argon2_parallelism: PositiveInt = 1
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -60,6 +60,8 @@ class SmtpEmailSender:
         ca_file: str | None = None,
         timeout: float = 10.0,
     ) -> None:
+        if username and security == "none":
+            raise ValueError("SMTP credentials need TLS: set security to starttls or tls")
         self._host = host
         self._port = port
         self._security = security

@@ -15,9 +15,14 @@ from collections.abc import Callable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Generic, TypeVar, cast
+from typing import Generic, TypeVar, cast
 
-from application.errors import NestedDurableTransaction, NoActiveTransaction, TransactionDoomed
+from application.errors import (
+    NestedDurableTransaction,
+    NoActiveTransaction,
+    TransactionDoomed,
+    TransactionError,
+)
 from application.ports import AccountRepository, NotificationRepository, Outbox, UserRepository
 
 logger = logging.getLogger(__name__)
@@ -37,8 +42,11 @@ class Repositories:
 
 @dataclass
 class Block:
-    """One `with uow.transaction():` block: its callbacks, and the write that doomed it."""
+    """One open `with uow.transaction():` block: who opened it, its savepoint (none for the
+    outermost), its callbacks, and the write that doomed it."""
 
+    opened_by: object
+    savepoint: object = None
     callbacks: list[Callable[[], None]] = field(default_factory=list)
     failure: BaseException | None = None
 
@@ -59,12 +67,13 @@ def _owner() -> tuple[int, asyncio.Task[object] | None]:
 class Transaction(Generic[HandleT]):
     """An outermost transaction: the backend's handle and the stack of open blocks."""
 
-    def __init__(self, handle: HandleT) -> None:
+    def __init__(self, handle: HandleT, opened_by: object) -> None:
         self.handle = handle
-        self.blocks = [Block()]
+        self.blocks = [Block(opened_by)]
         self.owner = _owner()
         self.closed = False
         self.repositories: Repositories
+        self.token: Token[Transaction[HandleT] | None]
 
     def doom(self, error: ErrorT) -> ErrorT:
         """Marks the innermost block as failed; returns error so the caller can raise it."""
@@ -155,29 +164,32 @@ class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
 
 
 class TransactionBlock(Generic[HandleT, SavepointT]):
-    """One `with uow.transaction():`. Whether it is outermost or nested is decided when it is
-    entered, so a block object may be kept and entered many times (e.g. as a decorator)."""
+    """One `with uow.transaction():`. It keeps no state of its own: whether it is outermost or
+    nested is decided when it is entered, and what it opened is kept on the transaction of the
+    thread or task that entered it. So one block object may be kept and entered again, nested
+    or from several threads at once."""
 
     def __init__(self, uow: TransactionalUnitOfWork[HandleT, SavepointT], durable: bool) -> None:
         self._uow = uow
         self._durable = durable
-        # A stack, so that one block object can be entered again while it is open.
-        self._entered: list[tuple[Transaction[HandleT], Token[Any] | None, SavepointT | None]] = []
 
     def __enter__(self) -> None:
         uow = self._uow
         current = uow._current_transaction()
         if current is None:
-            transaction = Transaction(uow._begin())
-            transaction.repositories = uow._repositories(transaction)
-            self._entered.append((transaction, uow._current.set(transaction), None))
+            transaction = Transaction(uow._begin(), opened_by=self)
+            try:
+                transaction.repositories = uow._repositories(transaction)
+            except BaseException:
+                uow._rollback(transaction.handle)
+                raise
+            transaction.token = uow._current.set(transaction)
         elif self._durable:
             raise NestedDurableTransaction()
         else:
             current.usable()
             savepoint = uow._begin_savepoint(current.handle)
-            current.blocks.append(Block())
-            self._entered.append((current, None, savepoint))
+            current.blocks.append(Block(opened_by=self, savepoint=savepoint))
 
     def __exit__(
         self,
@@ -185,16 +197,21 @@ class TransactionBlock(Generic[HandleT, SavepointT]):
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        transaction, token, savepoint = self._entered.pop()
-        if token is None:
-            self._exit_nested(transaction, cast(SavepointT, savepoint), failed=error is not None)
+        transaction = self._uow._current_transaction()
+        if transaction is None or transaction.blocks[-1].opened_by is not self:
+            # An inner block was never exited (an abandoned generator, say): nothing in this
+            # transaction can be trusted, so none of it is kept.
+            if transaction is not None:
+                self._close(transaction, commit=False)
+            raise TransactionError("transaction blocks were exited out of order; rolled back")
+        if len(transaction.blocks) > 1:
+            self._exit_nested(transaction, failed=error is not None)
         else:
-            self._exit_outermost(transaction, token, failed=error is not None)
+            self._exit_outermost(transaction, failed=error is not None)
 
-    def _exit_nested(
-        self, transaction: Transaction[HandleT], savepoint: SavepointT, failed: bool
-    ) -> None:
+    def _exit_nested(self, transaction: Transaction[HandleT], failed: bool) -> None:
         block = transaction.blocks.pop()
+        savepoint = cast(SavepointT, block.savepoint)
         if failed or block.failure is not None:
             self._uow._rollback_savepoint(transaction.handle, savepoint)
             if not failed:
@@ -203,27 +220,31 @@ class TransactionBlock(Generic[HandleT, SavepointT]):
         self._uow._release_savepoint(transaction.handle, savepoint)
         transaction.blocks[-1].callbacks.extend(block.callbacks)
 
-    def _exit_outermost(
-        self, transaction: Transaction[HandleT], token: Token[Any], failed: bool
-    ) -> None:
-        uow = self._uow
-        try:
-            [block] = transaction.blocks
-            if failed or block.failure is not None:
-                uow._rollback(transaction.handle)
-                if not failed:
-                    block.raise_if_doomed()
-                return
-            uow._commit(transaction.handle)
-        finally:
-            transaction.closed = True
-            uow._current.reset(token)
-            # The repositories point back at the transaction. Unlinked, the two (and the
-            # session) are freed as the block ends, not left for the garbage collector.
-            del transaction.repositories
+    def _exit_outermost(self, transaction: Transaction[HandleT], failed: bool) -> None:
+        [block] = transaction.blocks
+        doomed = block.failure is not None
+        self._close(transaction, commit=not (failed or doomed))
+        if doomed and not failed:
+            block.raise_if_doomed()
+        if failed or doomed:
+            return
         # Outside the transaction, so that a callback may open a transaction of its own.
         for callback in block.callbacks:
             try:
                 callback()
             except Exception:
                 logger.exception("on_commit callback %r failed; the commit stands", callback)
+
+    def _close(self, transaction: Transaction[HandleT], commit: bool) -> None:
+        uow = self._uow
+        try:
+            if commit:
+                uow._commit(transaction.handle)
+            else:
+                uow._rollback(transaction.handle)
+        finally:
+            transaction.closed = True
+            uow._current.reset(transaction.token)
+            # The repositories point back at the transaction. Unlinked, the two (and the
+            # session) are freed as the block ends, not left for the garbage collector.
+            del transaction.repositories

@@ -87,9 +87,10 @@ class NotificationRelay:
         return total
 
     def _deliver(self, entry: OutboxEntry) -> RelayReport:
-        if self._clock.now() >= entry.lease_until:
-            # Another relay may hold it by now; sending anyway would only add a duplicate.
-            logger.warning("lease on notification %s ran out before sending", entry.notification_id)
+        if self._clock.now() >= entry.lease_until - self._lease / 2:
+            # A send started this late could outlive the lease, and another relay would send
+            # it too. Leave it: it is claimed again once the lease has run out.
+            logger.warning("too little lease left to send notification %s", entry.notification_id)
             return RelayReport()
         try:
             self._email_sender.send(entry.message)

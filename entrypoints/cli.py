@@ -1,7 +1,7 @@
 """keel: register accounts, serve the HTTP API, relay emails, migrate the database.
 
 Exit codes: 0 success, 1 refused by the business rules (e.g. email already registered),
-2 bad input (a usage error or a field that fails validation).
+2 bad input (a usage error or a field that fails validation), 3 the database failed.
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from pydantic_core import ErrorDetails
 
 from adapters.sqlalchemy.migrations import downgrade, upgrade
 from application.commands import CreateAccountCommand, RetryNotificationCommand
-from application.errors import ApplicationError
+from application.errors import ApplicationError, StorageError
 from bootstrap import Container, Settings, build_container
 from domain.errors import DomainError
 from entrypoints.http.app import create_app
 
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
+EXIT_STORAGE_FAILED = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         details = "; ".join(_describe(problem) for problem in error.errors())
         print(f"keel: invalid input: {details}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except StorageError as error:
+        print(f"keel: {error}", file=sys.stderr)
+        return EXIT_STORAGE_FAILED
     except (DomainError, ApplicationError) as error:
         print(f"keel: {error}", file=sys.stderr)
         return EXIT_REFUSED

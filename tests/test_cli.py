@@ -141,3 +141,12 @@ def test_the_relay_runs_until_sigterm_then_stops_cleanly(database: str) -> None:
 
     assert relay.wait(timeout=10) == 0
     assert "relay stopped" in relay.stderr.read()
+
+
+def test_a_database_that_was_never_migrated_exits_3_naming_no_internals(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exit_code = main(["register", "--email", "ada@example.com", "--password", PASSWORD])
+
+    assert exit_code == 3
+    assert capsys.readouterr().err.strip() == "keel: the database failed: OperationalError"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from dependency_injector import providers
@@ -42,7 +42,10 @@ def relay(
 
 @pytest.fixture
 def clock(backend: Backend) -> ManualClock:
-    clock = ManualClock()
+    # Microseconds and an offset other than UTC: leases must survive both on every backend.
+    clock = ManualClock(
+        datetime(2026, 5, 4, 12, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
+    )
     backend.container.clock.override(providers.Object(clock))
     return clock
 
@@ -165,3 +168,27 @@ def test_a_relay_does_not_send_what_it_claimed_once_the_lease_has_run_out(
 
     assert (late.claimed, sender.sent) == (0, [])
     assert status(backend)[DeliveryStatus.PENDING] == 1
+
+
+def test_a_relay_that_lost_its_lease_cannot_mark_what_the_new_holder_is_sending(
+    backend: Backend, clock: ManualClock
+) -> None:
+    backend.container.register_account().execute(registration())
+    uow = backend.uow
+    with uow.transaction():
+        [lost] = uow.outbox.claim_due(clock.now(), clock.now() + LEASE, limit=10)
+    clock.advance(LEASE)
+    with uow.transaction():
+        [held] = uow.outbox.claim_due(clock.now(), clock.now() + LEASE, limit=10)
+
+    with uow.transaction():
+        marked_by_loser = (
+            uow.outbox.mark_sent(lost),
+            uow.outbox.mark_failed(lost, "TimeoutError", retry_at=None),
+        )
+    with uow.transaction():
+        marked_by_holder = uow.outbox.mark_sent(held)
+
+    assert marked_by_loser == (False, False)
+    assert marked_by_holder is True
+    assert status(backend)[DeliveryStatus.SENT] == 1

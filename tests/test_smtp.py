@@ -245,3 +245,15 @@ def test_a_server_whose_certificate_is_not_trusted_is_refused(
         controller.stop()
 
     assert inbox.messages == []
+
+
+def test_credentials_without_tls_are_refused_before_anything_is_sent() -> None:
+    with pytest.raises(ValueError, match="need TLS"):
+        SmtpEmailSender(
+            "127.0.0.1",
+            25,
+            "none",
+            sender="keel@example.com",
+            username="keel",
+            password=SecretStr("smtp-secret"),
+        )

@@ -87,10 +87,10 @@ class InMemoryOutbox(MemoryRepository):
         )
 
     def revive(self, notification_id: NotificationId, due_at: datetime) -> None:
+        self._rows.lock(("notifications", notification_id))  # then read, as UPDATE does
         record: OutboxRecord | None = self._rows.get("notifications", notification_id)
         if record is None or record.status is not DeliveryStatus.DEAD:
             raise NotFound("dead notification", notification_id)
-        self._rows.lock(("notifications", notification_id))
         self._store(
             dataclasses.replace(
                 record, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=due_at

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.sqlalchemy.models import Base
+from application.errors import StorageError
 
 
 def create_engine(url: str | sqlalchemy.URL, **options: Any) -> Engine:
@@ -44,3 +48,13 @@ def create_schema(engine: Engine) -> None:
     tests/test_migrations.py proves that both paths build the same schema.
     """
     Base.metadata.create_all(engine)
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """SQLAlchemy's errors become StorageError, which names only their class: the application
+    never sees SQLAlchemy, and a driver's message (it may quote a row) goes nowhere."""
+    try:
+        yield
+    except SQLAlchemyError as error:
+        raise StorageError(type(error).__name__) from None

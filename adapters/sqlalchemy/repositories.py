@@ -8,10 +8,11 @@ from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from adapters.sqlalchemy.database import storage_errors
 from adapters.sqlalchemy.models import (
     AccountRow,
     UserRow,
@@ -42,8 +43,10 @@ class SessionRepository:
     def _flush(self) -> None:
         try:
             self._session.flush()
-        except IntegrityError as error:
-            self._transaction.doom(error)  # a failed write dooms its block, as in PostgreSQL
+        except IntegrityError:
+            # A failed write dooms its block, as in PostgreSQL. The caller may name the error
+            # better (EmailAlreadyRegistered); the driver's own error is never kept.
+            self._transaction.doom(StorageError("IntegrityError"))
             raise
 
 
@@ -54,14 +57,15 @@ def translated(
     method: Callable[Concatenate[RepositoryT, P], R],
 ) -> Callable[Concatenate[RepositoryT, P], R]:
     """Any database error the method did not name itself dooms the block and becomes a
-    StorageError, whose message holds no SQL and no parameter (a password hash, say)."""
+    StorageError, whose message holds no SQL and no value (a password hash, say)."""
 
     @functools.wraps(method)
     def call(self: RepositoryT, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return method(self, *args, **kwargs)
-        except DBAPIError as error:
-            raise self._transaction.doom(StorageError(type(error).__name__)) from None
+            with storage_errors():
+                return method(self, *args, **kwargs)
+        except StorageError as error:
+            raise self._transaction.doom(error) from None
 
     return call
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from adapters.sqlalchemy.database import storage_errors
 from adapters.sqlalchemy.outbox import SqlAlchemyNotifications, SqlAlchemyOutbox
 from adapters.sqlalchemy.repositories import SqlAlchemyAccounts, SqlAlchemyUsers
 from adapters.transactions import Repositories, Transaction, TransactionalUnitOfWork
@@ -23,24 +24,27 @@ class SqlAlchemyUnitOfWork(TransactionalUnitOfWork[Session, SessionTransaction])
         return session
 
     def _commit(self, session: Session) -> None:
-        with session:
+        with storage_errors(), session:
             session.commit()
 
     def _rollback(self, session: Session) -> None:
-        with session:
+        with storage_errors(), session:
             session.rollback()
 
     def _begin_savepoint(self, session: Session) -> SessionTransaction:
         # begin_nested() flushes pending state first; flushing here keeps an earlier step's
         # error out of the nested block that is about to start.
-        session.flush()
-        return session.begin_nested()
+        with storage_errors():
+            session.flush()
+            return session.begin_nested()
 
     def _release_savepoint(self, session: Session, savepoint: SessionTransaction) -> None:
-        savepoint.commit()
+        with storage_errors():
+            savepoint.commit()
 
     def _rollback_savepoint(self, session: Session, savepoint: SessionTransaction) -> None:
-        savepoint.rollback()
+        with storage_errors():
+            savepoint.rollback()
 
     def _repositories(self, transaction: Transaction[Session]) -> Repositories:
         return Repositories(

@@ -8,18 +8,20 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine
 
+from adapters.sqlalchemy.database import storage_errors
+
 SCRIPT_LOCATION = Path(__file__).parent
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply the revisions up to `revision` (by default the newest), all or nothing."""
-    with engine.begin() as connection:
+    with storage_errors(), engine.begin() as connection:
         command.upgrade(_config(connection), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Undo the revisions down to `revision` ("base" drops every table), all or nothing."""
-    with engine.begin() as connection:
+    with storage_errors(), engine.begin() as connection:
         command.downgrade(_config(connection), revision)
 
 
