@@ -17,6 +17,7 @@ def registration_rows(table: Table, backends: list[Backend], rounds: int, count:
     }
     for backend in backends:
         variants[f"{backend.name} a"] = registration.through_keel(backend)
+        variants[f"{backend.name} a0"] = registration.through_keel_unvalidated(backend)
         if backend.raw is not None:
             variants[f"{backend.name} b"] = registration.with_a_session(backend)
             variants[f"{backend.name} c"] = registration.with_the_driver(backend)
@@ -37,15 +38,19 @@ def registration_rows(table: Table, backends: list[Backend], rounds: int, count:
         return {name: times(timings.ratio(f"{name} {slower}", f"{name} {faster}")) for name in sql}
 
     table.row("(a) keel: container, use case, unit of work", figures("a", names))
+    table.row("(a0) the same, command not validated (model_construct)", figures("a0", names))
     table.row("(b) hand-written SQLAlchemy Session", figures("b", sql))
     table.row("(c) raw driver (sqlite3, psycopg 3)", figures("c", sql))
     if "postgres" not in names:
         table.row("a/b", ratios("a", "b"))
         table.row("a/c", ratios("a", "c"))
+        table.row("a0/b: the layers alone, over the hand-written Session", ratios("a0", "b"))
         return
     a_b, a_c = timings.ratio("postgres a", "postgres b"), timings.ratio("postgres a", "postgres c")
     table.row("a/b", ratios("a", "b"), f"postgres {verdict(a_b, 1.10)}")
     table.row("a/c", ratios("a", "c"), f"postgres {verdict(a_c, 2.0)}")
+    table.row("a0/b: the layers alone, over the hand-written Session", ratios("a0", "b"))
+    table.row("a0/c: the layers alone, over the raw driver", ratios("a0", "c"))
     speedup = timings.ratio("postgres a", "memory a")
     table.row(
         "(a) memory faster than postgres, per op",
