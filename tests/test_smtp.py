@@ -206,7 +206,9 @@ def test_starttls_upgrades_before_logging_in_and_delivers(
     assert [m["To"] for m in inbox.messages] == ["ada@example.com"]
 
 
-def test_implicit_tls_delivers(certificate_authority: trustme.CA, ca_file: str) -> None:
+@pytest.fixture
+def tls_server(certificate_authority: trustme.CA) -> Iterator[tuple[Inbox, int]]:
+    """An SMTP server speaking TLS from the first byte, with a certificate from the test CA."""
     inbox = Inbox()
     controller = Controller(
         inbox,
@@ -215,34 +217,27 @@ def test_implicit_tls_delivers(certificate_authority: trustme.CA, ca_file: str) 
         ssl_context=server_tls(certificate_authority),
     )
     controller.start()
-    sender = SmtpEmailSender(
-        "127.0.0.1", controller.port, "tls", sender="keel@example.com", ca_file=ca_file
-    )
-    try:
-        sender.send(message_to("ada@example.com"))
-    finally:
-        controller.stop()
+    yield inbox, controller.port
+    controller.stop()
+
+
+def test_implicit_tls_delivers(tls_server: tuple[Inbox, int], ca_file: str) -> None:
+    inbox, port = tls_server
+    sender = SmtpEmailSender("127.0.0.1", port, "tls", sender="keel@example.com", ca_file=ca_file)
+
+    sender.send(message_to("ada@example.com"))
 
     assert [m["To"] for m in inbox.messages] == ["ada@example.com"]
 
 
 def test_a_server_whose_certificate_is_not_trusted_is_refused(
-    certificate_authority: trustme.CA,
+    tls_server: tuple[Inbox, int],
 ) -> None:
-    inbox = Inbox()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=_free_port(),
-        ssl_context=server_tls(certificate_authority),
-    )
-    controller.start()
-    sender = SmtpEmailSender("127.0.0.1", controller.port, "tls", sender="keel@example.com")
-    try:
-        with pytest.raises(ssl.SSLCertVerificationError):
-            sender.send(message_to("ada@example.com"))
-    finally:
-        controller.stop()
+    inbox, port = tls_server
+    sender = SmtpEmailSender("127.0.0.1", port, "tls", sender="keel@example.com")
+
+    with pytest.raises(ssl.SSLCertVerificationError):
+        sender.send(message_to("ada@example.com"))
 
     assert inbox.messages == []
 
