@@ -14,11 +14,10 @@ import functools
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import Any
 
 from application.errors import TransactionError
 
-RowT = TypeVar("RowT")
 _MISSING: Any = object()
 
 
@@ -109,13 +108,15 @@ class MemoryTransaction:
         visible.update(self.rows[table])
         return [copy.copy(row) for row in visible.values() if matches(row)]
 
-    def put(self, table: str, key: Hashable, row: Any, unique: dict[str, Hashable]) -> None:
+    def put(
+        self, table: str, key: Hashable, row: Any, unique: dict[str, Hashable] | None = None
+    ) -> None:
         """Writes row; unique maps each unique column to its value, set once at insert."""
         rows = self.rows[table]
         previous = rows.get(key, _MISSING)
         rows[key] = copy.copy(row)
         self._undo_log.append(lambda: _restore(rows, key, previous))
-        for column, value in unique.items():
+        for column, value in (unique or {}).items():
             entries = self.index_entries[(table, column)]
             entries[value] = key
             self._undo_log.append(functools.partial(entries.pop, value))

@@ -128,4 +128,4 @@ class InMemoryOutbox(MemoryRepository):
         return True
 
     def _store(self, record: OutboxRecord) -> None:
-        self._rows.put("notifications", record.notification.id, record, unique={})
+        self._rows.put("notifications", record.notification.id, record)

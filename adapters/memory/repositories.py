@@ -36,7 +36,7 @@ class InMemoryAccounts(MemoryRepository):
         self._rows.lock(("accounts", account.id))
         self._require_absent("accounts", account.id)
         account.version = 1
-        self._rows.put("accounts", account.id, account, unique={})
+        self._rows.put("accounts", account.id, account)
 
     def get(self, account_id: AccountId) -> Account:
         account: Account | None = self._rows.get("accounts", account_id)
@@ -53,7 +53,7 @@ class InMemoryAccounts(MemoryRepository):
         if stored.version != account.version:
             raise self._transaction.doom(ConcurrentUpdate("account", account.id, account.version))
         account.version += 1
-        self._rows.put("accounts", account.id, account, unique={})
+        self._rows.put("accounts", account.id, account)
 
 
 class InMemoryUsers(MemoryRepository):

@@ -4,8 +4,9 @@ the relay delivers from. Same session discipline as repositories.py."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import CursorResult, Update, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sqlalchemy.models import (
@@ -135,6 +136,6 @@ class SqlAlchemyOutbox(SessionRepository):
             .values(**values)
         )
 
-    def _updated(self, statement: object) -> bool:
-        result = self._session.execute(statement)  # type: ignore[call-overload]
-        return bool(result.rowcount == 1)
+    def _updated(self, statement: Update) -> bool:
+        result = cast(CursorResult[Any], self._session.execute(statement))
+        return result.rowcount == 1
