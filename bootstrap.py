@@ -19,13 +19,9 @@ from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.passwords import Argon2PasswordHasher
 from adapters.sqlalchemy.database import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.accounts import (
-    ChangeAccountNameUseCase,
-    CreateAccountUseCase,
-    RegisterAccountUseCase,
-)
-from application.notifications import SendWelcomeEmailUseCase
-from application.outbox import GetOutboxStatus, RetryDeadNotificationUseCase
+from application.accounts import ChangeAccountName, CreateAccount, InviteMember, RegisterAccount
+from application.notifications import QueueWelcomeEmail
+from application.outbox import GetOutboxStatus, RetryDeadNotification
 from application.queries import CheckHealth, GetAccount, GetUser
 from application.relay import NotificationRelay, RetryPolicy
 
@@ -96,23 +92,24 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
 
     create_account = providers.Factory(
-        CreateAccountUseCase, uow=unit_of_work, password_hasher=password_hasher
+        CreateAccount, uow=unit_of_work, password_hasher=password_hasher
     )
-    send_welcome_email = providers.Factory(SendWelcomeEmailUseCase, uow=unit_of_work, clock=clock)
+    queue_welcome_email = providers.Factory(QueueWelcomeEmail, uow=unit_of_work, clock=clock)
     register_account = providers.Factory(
-        RegisterAccountUseCase,
+        RegisterAccount,
         uow=unit_of_work,
         create_account=create_account,
-        send_welcome_email=send_welcome_email,
+        queue_welcome_email=queue_welcome_email,
     )
-    change_account_name = providers.Factory(ChangeAccountNameUseCase, uow=unit_of_work)
+    change_account_name = providers.Factory(ChangeAccountName, uow=unit_of_work)
+    invite_member = providers.Factory(InviteMember, uow=unit_of_work)
     get_account = providers.Factory(GetAccount, uow=unit_of_work)
     get_user = providers.Factory(GetUser, uow=unit_of_work)
     check_health = providers.Factory(CheckHealth, uow=unit_of_work)
 
     get_outbox_status = providers.Factory(GetOutboxStatus, uow=unit_of_work)
     retry_dead_notification = providers.Factory(
-        RetryDeadNotificationUseCase, uow=unit_of_work, clock=clock
+        RetryDeadNotification, uow=unit_of_work, clock=clock
     )
     relay = providers.Factory(
         NotificationRelay,

@@ -1,8 +1,9 @@
-"""The semantics of `uow.transaction()`, written once so both units of work obey them alike.
+"""The semantics of `uow.transaction()`, written once so every unit of work obeys them alike.
 
 A backend supplies six storage hooks (begin, commit, rollback, and the three savepoint
-operations) and its repositories; this module decides what nests, what commits, what a failed
-write dooms, and when on_commit callbacks run.
+operations); the application declares its repositories with `repository(...)`. This module
+decides what nests, what commits, what a failed call dooms, and when on_commit callbacks run.
+It knows no entity: adding one never changes it.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast, overload
 
 from application.errors import (
     NestedDurableTransaction,
@@ -23,27 +24,19 @@ from application.errors import (
     TransactionDoomed,
     TransactionError,
 )
-from application.ports import AccountRepository, NotificationRepository, Outbox, UserRepository
+from domain.errors import NotFound
 
 logger = logging.getLogger(__name__)
 
 HandleT = TypeVar("HandleT")
 SavepointT = TypeVar("SavepointT")
-ErrorT = TypeVar("ErrorT", bound=BaseException)
-
-
-@dataclass
-class Repositories:
-    accounts: AccountRepository
-    users: UserRepository
-    notifications: NotificationRepository
-    outbox: Outbox
+RepositoryT = TypeVar("RepositoryT")
 
 
 @dataclass
 class Block:
     """One open `with uow.transaction():` block: who opened it, its savepoint (none for the
-    outermost), its callbacks, and the write that doomed it."""
+    outermost), its callbacks, and the failure that doomed it."""
 
     opened_by: object
     savepoint: object = None
@@ -65,20 +58,15 @@ def _owner() -> tuple[int, asyncio.Task[object] | None]:
 
 
 class Transaction(Generic[HandleT]):
-    """An outermost transaction: the backend's handle and the stack of open blocks."""
+    """An outermost transaction: the backend's handle, the stack of open blocks, and the
+    repositories built for it on first use."""
 
     def __init__(self, handle: HandleT, opened_by: object) -> None:
         self.handle = handle
         self.blocks = [Block(opened_by)]
         self.owner = _owner()
         self.closed = False
-        self.repositories: Repositories
-        self.token: Token[Transaction[HandleT] | None]
-
-    def doom(self, error: ErrorT) -> ErrorT:
-        """Marks the innermost block as failed; returns error so the caller can raise it."""
-        self.blocks[-1].failure = error
-        return error
+        self.repositories: dict[str, object] = {}
 
     def usable(self) -> HandleT:
         """The handle, for a repository about to use it; raises if it must not be used."""
@@ -87,11 +75,77 @@ class Transaction(Generic[HandleT]):
         self.blocks[-1].raise_if_doomed()
         return self.handle
 
+    def call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Every repository call passes here: the doom rule, in one place.
+
+        A call that raises dooms its block, as PostgreSQL aborts a transaction whose statement
+        failed; only NotFound leaves it usable, since a read that found nothing changed nothing.
+        """
+        self.usable()
+        try:
+            return method(*args, **kwargs)
+        except NotFound:
+            raise
+        except Exception as error:
+            self.blocks[-1].failure = error
+            raise
+
+
+class GuardedRepository:
+    """A repository as the application sees it: each method call goes through
+    Transaction.call, so a repository kept in a variable still refuses a doomed or ended
+    transaction, and no repository method can forget the doom rule."""
+
+    def __init__(self, repository: object, transaction: Transaction[Any]) -> None:
+        self._repository = repository
+        self._transaction = transaction
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._repository, name)
+        transaction = self._transaction
+        return lambda *args, **kwargs: transaction.call(method, *args, **kwargs)
+
+
+class repository(Generic[RepositoryT]):  # noqa: N801  (read as a field declaration)
+    """Declares a repository on a unit of work, e.g. `accounts = repository(Accounts)`.
+
+    `build` receives the transaction's handle (the backend's connection to its rows); the
+    repository is built once per transaction, on first use, and handed out guarded.
+    """
+
+    def __init__(self, build: Callable[[Any], RepositoryT]) -> None:
+        self._build = build
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> repository[RepositoryT]: ...
+
+    @overload
+    def __get__(self, uow: TransactionalUnitOfWork[Any, Any], owner: type) -> RepositoryT: ...
+
+    def __get__(
+        self, uow: TransactionalUnitOfWork[Any, Any] | None, owner: type
+    ) -> repository[RepositoryT] | RepositoryT:
+        if uow is None:
+            return self
+        transaction = uow.active_transaction()
+        built = transaction.repositories.get(self._name)
+        if built is None:
+            built = GuardedRepository(self._build(transaction.handle), transaction)
+            transaction.repositories[self._name] = built
+        return cast(RepositoryT, built)
+
 
 class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
     """A unit of work whose transactions nest. Share ONE instance (a container singleton):
     nesting is found through this instance's context variable, so a second instance would
-    open an unrelated transaction instead of a savepoint."""
+    open an unrelated transaction instead of a savepoint.
+
+    This class owns the state machine: blocks only call `_enter` and `_exit`.
+    """
 
     def __init__(self) -> None:
         # A context variable, not a thread-local: asyncio tasks get their own transactions too.
@@ -99,46 +153,93 @@ class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
             f"{type(self).__name__}-{id(self)}", default=None
         )
 
-    @property
-    def accounts(self) -> AccountRepository:
-        return self._active().repositories.accounts
-
-    @property
-    def users(self) -> UserRepository:
-        return self._active().repositories.users
-
-    @property
-    def notifications(self) -> NotificationRepository:
-        return self._active().repositories.notifications
-
-    @property
-    def outbox(self) -> Outbox:
-        return self._active().repositories.outbox
-
-    def transaction(self, durable: bool = False) -> TransactionBlock[HandleT, SavepointT]:
+    def transaction(self, durable: bool = False) -> TransactionBlock:
         return TransactionBlock(self, durable)
 
     def on_commit(self, callback: Callable[[], None]) -> None:
-        transaction = self._active()
-        transaction.blocks[-1].callbacks.append(callback)
+        self.active_transaction().blocks[-1].callbacks.append(callback)
+
+    def active_transaction(self) -> Transaction[HandleT]:
+        """The usable transaction of this thread or task; raises if there is none."""
+        current = self._current_transaction()
+        if current is None:
+            raise NoActiveTransaction()
+        current.usable()
+        return current
 
     def _current_transaction(self) -> Transaction[HandleT] | None:
         """The open transaction of this thread or task, if any.
 
         A task or thread started inside a transaction inherits the context variable, but not
-        the transaction: it must never share a session with the code that started it.
+        the transaction: it must never share a connection with the code that started it.
         """
         current = self._current.get()
         if current is None or current.closed or current.owner != _owner():
             return None
         return current
 
-    def _active(self) -> Transaction[HandleT]:
+    def _enter(self, block: object, durable: bool) -> None:
         current = self._current_transaction()
         if current is None:
-            raise NoActiveTransaction()
-        current.usable()
-        return current
+            self._current.set(Transaction(self._begin(), opened_by=block))
+        elif durable:
+            raise NestedDurableTransaction()
+        else:
+            current.usable()
+            savepoint = self._begin_savepoint(current.handle)
+            current.blocks.append(Block(opened_by=block, savepoint=savepoint))
+
+    def _exit(self, block: object, failed: bool) -> None:
+        transaction = self._current_transaction()
+        if transaction is None or transaction.blocks[-1].opened_by is not block:
+            # An inner block was never exited (an abandoned generator, say): nothing in this
+            # transaction can be trusted, so none of it is kept.
+            if transaction is not None:
+                self._close(transaction, commit=False)
+            raise TransactionError("transaction blocks were exited out of order; rolled back")
+        if len(transaction.blocks) > 1:
+            self._exit_nested(transaction, failed)
+        else:
+            self._exit_outermost(transaction, failed)
+
+    def _exit_nested(self, transaction: Transaction[HandleT], failed: bool) -> None:
+        block = transaction.blocks.pop()
+        savepoint = cast(SavepointT, block.savepoint)
+        if failed or block.failure is not None:
+            self._rollback_savepoint(transaction.handle, savepoint)
+            if not failed:
+                block.raise_if_doomed()
+            return
+        self._release_savepoint(transaction.handle, savepoint)
+        transaction.blocks[-1].callbacks.extend(block.callbacks)
+
+    def _exit_outermost(self, transaction: Transaction[HandleT], failed: bool) -> None:
+        [block] = transaction.blocks
+        doomed = block.failure is not None
+        self._close(transaction, commit=not (failed or doomed))
+        if doomed and not failed:
+            block.raise_if_doomed()
+        if failed or doomed:
+            return
+        # Outside the transaction, so that a callback may open a transaction of its own.
+        for callback in block.callbacks:
+            try:
+                callback()
+            except Exception:
+                logger.exception("on_commit callback %r failed; the commit stands", callback)
+
+    def _close(self, transaction: Transaction[HandleT], commit: bool) -> None:
+        try:
+            if commit:
+                self._commit(transaction.handle)
+            else:
+                self._rollback(transaction.handle)
+        finally:
+            transaction.closed = True
+            # The repositories point back at the transaction: unlinked, both are freed as the
+            # block ends, not left for the garbage collector.
+            transaction.repositories.clear()
+            self._current.set(None)
 
     @abc.abstractmethod
     def _begin(self) -> HandleT: ...
@@ -159,37 +260,19 @@ class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
     @abc.abstractmethod
     def _rollback_savepoint(self, handle: HandleT, savepoint: SavepointT) -> None: ...
 
-    @abc.abstractmethod
-    def _repositories(self, transaction: Transaction[HandleT]) -> Repositories: ...
 
-
-class TransactionBlock(Generic[HandleT, SavepointT]):
+class TransactionBlock:
     """One `with uow.transaction():`. It keeps no state of its own: whether it is outermost or
     nested is decided when it is entered, and what it opened is kept on the transaction of the
     thread or task that entered it. So one block object may be kept and entered again, nested
     or from several threads at once."""
 
-    def __init__(self, uow: TransactionalUnitOfWork[HandleT, SavepointT], durable: bool) -> None:
+    def __init__(self, uow: TransactionalUnitOfWork[Any, Any], durable: bool) -> None:
         self._uow = uow
         self._durable = durable
 
     def __enter__(self) -> None:
-        uow = self._uow
-        current = uow._current_transaction()
-        if current is None:
-            transaction = Transaction(uow._begin(), opened_by=self)
-            try:
-                transaction.repositories = uow._repositories(transaction)
-            except BaseException:
-                uow._rollback(transaction.handle)
-                raise
-            transaction.token = uow._current.set(transaction)
-        elif self._durable:
-            raise NestedDurableTransaction()
-        else:
-            current.usable()
-            savepoint = uow._begin_savepoint(current.handle)
-            current.blocks.append(Block(opened_by=self, savepoint=savepoint))
+        self._uow._enter(self, self._durable)
 
     def __exit__(
         self,
@@ -197,54 +280,4 @@ class TransactionBlock(Generic[HandleT, SavepointT]):
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        transaction = self._uow._current_transaction()
-        if transaction is None or transaction.blocks[-1].opened_by is not self:
-            # An inner block was never exited (an abandoned generator, say): nothing in this
-            # transaction can be trusted, so none of it is kept.
-            if transaction is not None:
-                self._close(transaction, commit=False)
-            raise TransactionError("transaction blocks were exited out of order; rolled back")
-        if len(transaction.blocks) > 1:
-            self._exit_nested(transaction, failed=error is not None)
-        else:
-            self._exit_outermost(transaction, failed=error is not None)
-
-    def _exit_nested(self, transaction: Transaction[HandleT], failed: bool) -> None:
-        block = transaction.blocks.pop()
-        savepoint = cast(SavepointT, block.savepoint)
-        if failed or block.failure is not None:
-            self._uow._rollback_savepoint(transaction.handle, savepoint)
-            if not failed:
-                block.raise_if_doomed()
-            return
-        self._uow._release_savepoint(transaction.handle, savepoint)
-        transaction.blocks[-1].callbacks.extend(block.callbacks)
-
-    def _exit_outermost(self, transaction: Transaction[HandleT], failed: bool) -> None:
-        [block] = transaction.blocks
-        doomed = block.failure is not None
-        self._close(transaction, commit=not (failed or doomed))
-        if doomed and not failed:
-            block.raise_if_doomed()
-        if failed or doomed:
-            return
-        # Outside the transaction, so that a callback may open a transaction of its own.
-        for callback in block.callbacks:
-            try:
-                callback()
-            except Exception:
-                logger.exception("on_commit callback %r failed; the commit stands", callback)
-
-    def _close(self, transaction: Transaction[HandleT], commit: bool) -> None:
-        uow = self._uow
-        try:
-            if commit:
-                uow._commit(transaction.handle)
-            else:
-                uow._rollback(transaction.handle)
-        finally:
-            transaction.closed = True
-            uow._current.reset(transaction.token)
-            # The repositories point back at the transaction. Unlinked, the two (and the
-            # session) are freed as the block ends, not left for the garbage collector.
-            del transaction.repositories
+        self._uow._exit(self, failed=error is not None)

@@ -1,4 +1,4 @@
-"""Use cases about accounts: creating one, registering with a welcome, renaming."""
+"""Use cases about accounts: creating one, registering with a welcome, renaming, inviting."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from application.commands import (
     ChangeAccountNameCommand,
     CreateAccountCommand,
-    SendWelcomeEmailCommand,
+    InviteMemberCommand,
+    QueueWelcomeEmailCommand,
 )
 from application.errors import ConcurrentUpdate
-from application.notifications import SendWelcomeEmailUseCase
+from application.notifications import QueueWelcomeEmail
 from application.ports import PasswordHasher, UnitOfWork
+from application.retry import retry_on_conflict
 from application.use_case import UseCase
-from domain.accounts import Account, AccountId, Email, User, UserId
+from domain.accounts import Account, AccountId, Invitation, User, UserId
+from domain.email import Email
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +28,7 @@ class AccountCreated:
     user_id: UserId
 
 
-class CreateAccountUseCase(UseCase[CreateAccountCommand, AccountCreated]):
+class CreateAccount(UseCase[CreateAccountCommand, AccountCreated]):
     """Creates an account and its admin user together, or neither."""
 
     def __init__(self, uow: UnitOfWork, password_hasher: PasswordHasher) -> None:
@@ -43,40 +46,49 @@ class CreateAccountUseCase(UseCase[CreateAccountCommand, AccountCreated]):
         return AccountCreated(account_id=account.id, user_id=admin.id)
 
 
-class RegisterAccountUseCase(UseCase[CreateAccountCommand, AccountCreated]):
+class RegisterAccount(UseCase[CreateAccountCommand, AccountCreated]):
     """Registers a new customer: their account is critical, the welcome email is optional.
 
     Both steps share one transaction. If the account cannot be created nothing is kept; if
-    the welcome email cannot be arranged, the customer is registered all the same.
+    the welcome email cannot be queued, the customer is registered all the same.
     """
 
     def __init__(
         self,
         uow: UnitOfWork,
-        create_account: CreateAccountUseCase,
-        send_welcome_email: SendWelcomeEmailUseCase,
+        create_account: CreateAccount,
+        queue_welcome_email: QueueWelcomeEmail,
     ) -> None:
         self._uow = uow
         self._create_account = create_account
-        self._send_welcome_email = send_welcome_email
+        self._queue_welcome_email = queue_welcome_email
 
     def execute(self, command: CreateAccountCommand) -> AccountCreated:
         with self._uow.transaction():
             created = self._create_account.execute(command)
             try:
-                self._send_welcome_email.execute(SendWelcomeEmailCommand(user_id=created.user_id))
+                with self._uow.transaction():  # a savepoint: a failed welcome undoes only itself
+                    self._queue_welcome_email.execute(
+                        QueueWelcomeEmailCommand(user_id=created.user_id)
+                    )
             except Exception:
                 logger.exception("no welcome email for user %s", created.user_id)
         return created
 
 
-class ChangeAccountNameUseCase(UseCase[ChangeAccountNameCommand, Account]):
-    """Renames an account, refusing to overwrite a change the caller has not seen."""
+class ChangeAccountName(UseCase[ChangeAccountNameCommand, Account]):
+    """Renames an account. With an expected version, refuses to overwrite a change the caller
+    has not seen; without one, the last rename wins, retried if another save came between."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
     def execute(self, command: ChangeAccountNameCommand) -> Account:
+        if command.expected_version is not None:
+            return self._rename(command)
+        return retry_on_conflict(lambda: self._rename(command))
+
+    def _rename(self, command: ChangeAccountNameCommand) -> Account:
         account_id = AccountId(command.account_id)
         with self._uow.transaction():
             account = self._uow.accounts.get(account_id)
@@ -85,3 +97,19 @@ class ChangeAccountNameUseCase(UseCase[ChangeAccountNameCommand, Account]):
             account.rename(command.name)
             self._uow.accounts.save(account)
         return account
+
+
+class InviteMember(UseCase[InviteMemberCommand, Invitation]):
+    """Invites someone to an account, taking one of its seats; refuses when none is free."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def execute(self, command: InviteMemberCommand) -> Invitation:
+        with self._uow.transaction():
+            # Read for update: two invitations racing for the last seat take turns, so the
+            # second one sees the seat taken.
+            account = self._uow.accounts.get_for_update(AccountId(command.account_id))
+            invitation = account.invite(Email(command.email))
+            self._uow.accounts.save(account)
+        return invitation

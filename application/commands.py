@@ -6,20 +6,32 @@ import uuid
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
     SecretStr,
-    StringConstraints,
     ValidationInfo,
     field_validator,
 )
+
+from domain.accounts import account_name
+from domain.errors import InvalidAccountName
 
 # NIST SP 800-63B: at least 8 characters, allow at least 64; no composition rules.
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
 
-AccountName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+def _valid_account_name(name: str) -> str:
+    # The rule is the domain's; a command only reports it as a field error.
+    try:
+        return account_name(name)
+    except InvalidAccountName as error:
+        raise ValueError(error.reason) from None
+
+
+AccountName = Annotated[str, AfterValidator(_valid_account_name)]
 
 
 class Command(BaseModel):
@@ -52,7 +64,7 @@ class CreateAccountCommand(Command):
         return confirmation
 
 
-class SendWelcomeEmailCommand(Command):
+class QueueWelcomeEmailCommand(Command):
     user_id: uuid.UUID
 
 
@@ -60,6 +72,11 @@ class ChangeAccountNameCommand(Command):
     account_id: uuid.UUID
     name: AccountName
     expected_version: int | None = None
+
+
+class InviteMemberCommand(Command):
+    account_id: uuid.UUID
+    email: EmailStr
 
 
 class RetryNotificationCommand(Command):

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
+from domain.errors import Conflict
+
 
 class ApplicationError(Exception):
     """Base class of the errors use cases and units of work raise on purpose."""
 
 
-class NotFound(ApplicationError):
-    def __init__(self, kind: str, identifier: object) -> None:
-        super().__init__(f"{kind} not found: {identifier}")
-        self.kind = kind
-        self.identifier = identifier
-
-
-class ConcurrentUpdate(ApplicationError):
+class ConcurrentUpdate(Conflict):
     """Someone else saved the entity since it was read; read it again and retry."""
 
     def __init__(self, kind: str, identifier: object, version: int) -> None:

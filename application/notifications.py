@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.commands import SendWelcomeEmailCommand
+from application.commands import QueueWelcomeEmailCommand
 from application.ports import Clock, EmailMessage, UnitOfWork
 from application.use_case import UseCase
 from domain.accounts import UserId
@@ -18,8 +18,8 @@ def welcome_message(notification: Notification) -> EmailMessage:
     )
 
 
-class SendWelcomeEmailUseCase(UseCase[SendWelcomeEmailCommand, NotificationId]):
-    """Puts a welcome email for the user in the outbox, in the caller's transaction.
+class QueueWelcomeEmail(UseCase[QueueWelcomeEmailCommand, NotificationId]):
+    """Queues a welcome email for the user in the outbox, in the caller's transaction.
 
     Nothing is sent here: an email cannot be rolled back. The relay sends it once the
     transaction has committed, and never if it rolls back.
@@ -29,7 +29,7 @@ class SendWelcomeEmailUseCase(UseCase[SendWelcomeEmailCommand, NotificationId]):
         self._uow = uow
         self._clock = clock
 
-    def execute(self, command: SendWelcomeEmailCommand) -> NotificationId:
+    def execute(self, command: QueueWelcomeEmailCommand) -> NotificationId:
         with self._uow.transaction():
             user = self._uow.users.get(UserId(command.user_id))
             notification = Notification.welcome(user)

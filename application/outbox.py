@@ -27,7 +27,7 @@ class GetOutboxStatus:
             return OutboxStatus(counts=self._uow.outbox.counts(), dead=self._uow.outbox.dead())
 
 
-class RetryDeadNotificationUseCase(UseCase[RetryNotificationCommand, None]):
+class RetryDeadNotification(UseCase[RetryNotificationCommand, None]):
     """Puts a dead notification back in line, due now, with a fresh count of attempts."""
 
     def __init__(self, uow: UnitOfWork, clock: Clock) -> None:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from domain.accounts import Account, AccountId, Email, User, UserId
+from domain.accounts import Account, AccountId, User, UserId
+from domain.email import Email
 from domain.notifications import Notification, NotificationId
 
 
@@ -25,7 +26,12 @@ class AccountRepository(Protocol):
     def add(self, account: Account) -> None: ...
 
     def get(self, account_id: AccountId) -> Account:
-        """A copy of the stored account; raises NotFound."""
+        """A copy of the stored account, invitations included; raises NotFound."""
+        ...
+
+    def get_for_update(self, account_id: AccountId) -> Account:
+        """As get, and no other transaction can change or lock the account until this one
+        ends: read this way, a check on it (a free seat) still holds when it is saved."""
         ...
 
     def save(self, account: Account) -> None:

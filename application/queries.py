@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from application.ports import UnitOfWork
-from domain.accounts import Account, AccountId, Email, User, UserId
+from domain.accounts import Account, AccountId, User, UserId
+from domain.email import Email
 
 # A reserved domain (RFC 2606): no user can have this address, so the lookup finds nothing.
 _NOBODY = Email("health-check@example.invalid")

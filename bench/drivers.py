@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import psycopg
 
-ACCOUNT_COLUMNS = "id, name, version"
+ACCOUNT_COLUMNS = "id, name, seat_limit, version"
 USER_COLUMNS = "id, account_id, email, password_hash, role, version"
 
 
@@ -21,7 +21,8 @@ class RawPostgres:
         account_id = uuid.uuid4()
         with self._connection.transaction():
             self._connection.execute(
-                f"INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (%s, %s, 1)", (account_id, email)
+                f"INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (%s, %s, 5, 1)",
+                (account_id, email),
             )
             self._connection.execute(
                 f"INSERT INTO users ({USER_COLUMNS}) VALUES (%s, %s, %s, %s, 'admin', 1)",
@@ -34,7 +35,7 @@ class RawPostgres:
         with self._connection.transaction(), self._connection.cursor() as cursor:
             with cursor.copy(f"COPY accounts ({ACCOUNT_COLUMNS}) FROM STDIN") as copy:
                 for account_id, email in accounts:
-                    copy.write_row((account_id, email, 1))
+                    copy.write_row((account_id, email, 5, 1))
             with cursor.copy(f"COPY users ({USER_COLUMNS}) FROM STDIN") as copy:
                 for account_id, email in accounts:
                     copy.write_row((uuid.uuid4(), account_id, email, password_hash, "admin", 1))
@@ -54,7 +55,7 @@ class RawSqlite:
         account_id = uuid.uuid4().hex  # SQLAlchemy's Uuid type stores 32 hex digits on SQLite
         with self._connection:
             self._connection.execute(
-                f"INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (?, ?, 1)", (account_id, email)
+                f"INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (?, ?, 5, 1)", (account_id, email)
             )
             self._connection.execute(
                 f"INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, 'admin', 1)",
@@ -66,7 +67,7 @@ class RawSqlite:
         accounts = [(uuid.uuid4().hex, email) for email in emails]
         with self._connection:
             self._connection.executemany(
-                f"INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (?, ?, 1)", accounts
+                f"INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (?, ?, 5, 1)", accounts
             )
             self._connection.executemany(
                 f"INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, 'admin', 1)",

@@ -21,8 +21,8 @@ from sqlalchemy import Engine, insert, update
 
 from adapters.clock import SystemClock
 from adapters.sqlalchemy.database import create_engine, create_schema
-from adapters.sqlalchemy.models import AccountRow, NotificationRow, UserRow
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.tables import accounts, notifications, users
 from application.ports import EmailMessage
 from application.relay import NotificationRelay, RetryPolicy
 
@@ -52,12 +52,12 @@ def throwaway_database(admin_url: str) -> Iterator[Engine]:
 
 def seed(engine: Engine, count: int) -> None:
     now = datetime.now(UTC)
-    accounts, users, notifications = [], [], []
+    account_rows, user_rows, notification_rows = [], [], []
     for number in range(count):
         account_id, user_id = uuid.uuid4(), uuid.uuid4()
         email = f"user{number}@example.com"
-        accounts.append({"id": account_id, "name": email, "version": 1})
-        users.append(
+        account_rows.append({"id": account_id, "name": email, "seat_limit": 5, "version": 1})
+        user_rows.append(
             {
                 "id": user_id,
                 "account_id": account_id,
@@ -67,7 +67,7 @@ def seed(engine: Engine, count: int) -> None:
                 "version": 1,
             }
         )
-        notifications.append(
+        notification_rows.append(
             {
                 "id": uuid.uuid4(),
                 "user_id": user_id,
@@ -81,15 +81,15 @@ def seed(engine: Engine, count: int) -> None:
             }
         )
     with engine.begin() as connection:
-        connection.execute(insert(AccountRow), accounts)
-        connection.execute(insert(UserRow), users)
-        connection.execute(insert(NotificationRow), notifications)
+        connection.execute(insert(accounts), account_rows)
+        connection.execute(insert(users), user_rows)
+        connection.execute(insert(notifications), notification_rows)
 
 
 def reset(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(
-            update(NotificationRow).values(status="pending", attempts=0, claimed_until=None)
+            update(notifications).values(status="pending", attempts=0, claimed_until=None)
         )
 
 

@@ -1,4 +1,4 @@
-"""Accounts and their users: who may sign in, and to which account they belong."""
+"""Accounts and their users: who may sign in, to which account they belong, and who is invited."""
 
 from __future__ import annotations
 
@@ -7,27 +7,24 @@ import uuid
 from dataclasses import dataclass, field
 from typing import NewType
 
-from domain.errors import InvalidAccountName, InvalidEmail
+from domain.email import Email
+from domain.errors import AlreadyInvited, InvalidAccountName, SeatLimitReached
 
 AccountId = NewType("AccountId", uuid.UUID)
 UserId = NewType("UserId", uuid.UUID)
 
+MAX_ACCOUNT_NAME_LENGTH = 100
+DEFAULT_SEAT_LIMIT = 5
 
-@dataclass(frozen=True)
-class Email:
-    """An email address, normalised so that case variants are the same address."""
 
-    value: str
-
-    def __post_init__(self) -> None:
-        normalised = self.value.strip().lower()
-        local, at, domain = normalised.partition("@")
-        if not (local and at and domain) or "@" in domain or any(c.isspace() for c in normalised):
-            raise InvalidEmail(self.value)
-        object.__setattr__(self, "value", normalised)
-
-    def __str__(self) -> str:
-        return self.value
+def account_name(name: str) -> str:
+    """The account name as stored: without surrounding spaces, 1 to 100 characters."""
+    stripped = name.strip()
+    if not stripped:
+        raise InvalidAccountName(name, "it is empty")
+    if len(stripped) > MAX_ACCOUNT_NAME_LENGTH:
+        raise InvalidAccountName(name, f"it has more than {MAX_ACCOUNT_NAME_LENGTH} characters")
+    return stripped
 
 
 class Role(enum.StrEnum):
@@ -35,17 +32,43 @@ class Role(enum.StrEnum):
     MEMBER = "member"
 
 
+@dataclass(frozen=True)
+class Invitation:
+    """A seat of the account, kept for someone who has not joined yet."""
+
+    email: Email
+    role: Role = Role.MEMBER
+
+
 @dataclass
 class Account:
+    """An account and its invitations: one aggregate, stored and versioned as a whole."""
+
     id: AccountId
     name: str
+    seat_limit: int = DEFAULT_SEAT_LIMIT
+    invitations: list[Invitation] = field(default_factory=list)
     version: int = 0
 
     def __post_init__(self) -> None:
-        self.name = _valid_account_name(self.name)
+        self.name = account_name(self.name)
 
     def rename(self, name: str) -> None:
-        self.name = _valid_account_name(name)
+        self.name = account_name(name)
+
+    def invite(self, email: Email, role: Role = Role.MEMBER) -> Invitation:
+        """Takes a seat for email; each invitation holds one of the account's seats."""
+        if any(invitation.email == email for invitation in self.invitations):
+            raise AlreadyInvited(email)
+        if len(self.invitations) >= self.seat_limit:
+            raise SeatLimitReached(self.seat_limit)
+        invitation = Invitation(email, role)
+        self.invitations.append(invitation)
+        return invitation
+
+    def withdraw(self, email: Email) -> None:
+        """Frees the seat held for email, if any."""
+        self.invitations = [i for i in self.invitations if i.email != email]
 
 
 @dataclass
@@ -71,10 +94,3 @@ class User:
             role=Role.ADMIN,
         )
         return account, admin
-
-
-def _valid_account_name(name: str) -> str:
-    stripped = name.strip()
-    if not 1 <= len(stripped) <= 100:
-        raise InvalidAccountName(name)
-    return stripped

@@ -7,7 +7,8 @@ import uuid
 from dataclasses import dataclass
 from typing import NewType
 
-from domain.accounts import Email, User, UserId
+from domain.accounts import User, UserId
+from domain.email import Email
 
 NotificationId = NewType("NotificationId", uuid.UUID)
 

@@ -23,12 +23,19 @@ from adapters.sqlalchemy.migrations import downgrade, upgrade
 from application.commands import CreateAccountCommand, RetryNotificationCommand
 from application.errors import ApplicationError, StorageError
 from bootstrap import Container, Settings, build_container
-from domain.errors import DomainError
+from domain.errors import Conflict, DomainError, InvalidValue, NotFound
 from entrypoints.http.app import create_app
 
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
 EXIT_STORAGE_FAILED = 3
+
+# What a domain error exits with, by its category: a new error picks a category, not a branch.
+EXIT_BY_CATEGORY: dict[type[DomainError], int] = {
+    InvalidValue: EXIT_BAD_INPUT,
+    NotFound: EXIT_REFUSED,
+    Conflict: EXIT_REFUSED,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,9 +53,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StorageError as error:
         print(f"keel: {error}", file=sys.stderr)
         return EXIT_STORAGE_FAILED
-    except (DomainError, ApplicationError) as error:
+    except DomainError as error:
+        print(f"keel: {error}", file=sys.stderr)
+        return exit_code_for(error)
+    except ApplicationError as error:
         print(f"keel: {error}", file=sys.stderr)
         return EXIT_REFUSED
+
+
+def exit_code_for(error: DomainError) -> int:
+    for category, exit_code in EXIT_BY_CATEGORY.items():
+        if isinstance(error, category):
+            return exit_code
+    return EXIT_REFUSED
 
 
 def _parser() -> argparse.ArgumentParser:

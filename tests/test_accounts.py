@@ -1,4 +1,4 @@
-"""Registration and renaming, on every backend."""
+"""Registration, renaming and invitations, on every backend."""
 
 from __future__ import annotations
 
@@ -7,23 +7,28 @@ import threading
 import pytest
 from dependency_injector import providers
 
-from application.commands import ChangeAccountNameCommand, SendWelcomeEmailCommand
+from application.commands import (
+    ChangeAccountNameCommand,
+    InviteMemberCommand,
+    QueueWelcomeEmailCommand,
+)
 from application.errors import ConcurrentUpdate
-from application.notifications import SendWelcomeEmailUseCase
+from application.notifications import QueueWelcomeEmail
 from application.ports import DeliveryStatus
-from domain.accounts import Email, Role
-from domain.errors import EmailAlreadyRegistered
+from domain.accounts import DEFAULT_SEAT_LIMIT, AccountId, Invitation, Role
+from domain.email import Email
+from domain.errors import AlreadyInvited, EmailAlreadyRegistered, SeatLimitReached
 from domain.notifications import NotificationId
-from tests.conftest import Backend, registration
+from tests.support import Backend, registration
 
 
-class WelcomeThatFailsAfterWriting(SendWelcomeEmailUseCase):
-    """Writes its notification to the outbox, then fails: an optional step gone bad."""
+class WelcomeThatFailsAfterWriting(QueueWelcomeEmail):
+    """Queues its email, then fails, with no block of its own around both: an optional step
+    gone bad, whose write only the caller's block can undo."""
 
-    def execute(self, command: SendWelcomeEmailCommand) -> NotificationId:
-        with self._uow.transaction():
-            super().execute(command)
-            raise RuntimeError("welcome template missing")
+    def execute(self, command: QueueWelcomeEmailCommand) -> NotificationId:
+        super().execute(command)
+        raise RuntimeError("welcome template missing")
 
 
 def test_registering_creates_an_account_with_its_admin_user(backend: Backend) -> None:
@@ -83,7 +88,7 @@ def test_a_failed_welcome_step_keeps_the_registration_without_notification_or_em
     backend: Backend,
 ) -> None:
     container = backend.container
-    container.send_welcome_email.override(
+    container.queue_welcome_email.override(
         providers.Factory(
             WelcomeThatFailsAfterWriting, uow=container.unit_of_work, clock=container.clock
         )
@@ -186,3 +191,73 @@ def test_saving_an_entity_another_transaction_changed_raises_concurrent_update(
 
     with uow.transaction():
         assert uow.accounts.get(created.account_id).name == "Fresh"
+
+
+def invite(backend: Backend, account_id: AccountId, email: str) -> Invitation:
+    command = InviteMemberCommand(account_id=account_id, email=email)
+    invitation: Invitation = backend.container.invite_member().execute(command)
+    return invitation
+
+
+def test_an_invitation_takes_a_seat_of_the_account_and_reads_back_with_it(
+    backend: Backend,
+) -> None:
+    created = backend.container.create_account().execute(registration())
+
+    invite(backend, created.account_id, "Grace@Example.com")
+
+    account = backend.container.get_account().execute(created.account_id)
+    assert account.invitations == [Invitation(Email("grace@example.com"), Role.MEMBER)]
+    assert account.version == 2
+
+
+def test_inviting_someone_already_invited_is_refused_and_keeps_one_invitation(
+    backend: Backend,
+) -> None:
+    created = backend.container.create_account().execute(registration())
+    invite(backend, created.account_id, "grace@example.com")
+
+    with pytest.raises(AlreadyInvited):
+        invite(backend, created.account_id, "GRACE@example.com")
+
+    assert len(backend.container.get_account().execute(created.account_id).invitations) == 1
+
+
+def test_inviting_when_every_seat_is_taken_is_refused(backend: Backend) -> None:
+    created = backend.container.create_account().execute(registration())
+    for number in range(DEFAULT_SEAT_LIMIT):
+        invite(backend, created.account_id, f"member{number}@example.com")
+
+    with pytest.raises(SeatLimitReached):
+        invite(backend, created.account_id, "one-too-many@example.com")
+
+
+def test_members_racing_for_the_last_seat_give_one_success_and_seat_limit_reached_to_the_rest(
+    backend: Backend,
+) -> None:
+    created = backend.container.create_account().execute(registration())
+    for number in range(DEFAULT_SEAT_LIMIT - 1):
+        invite(backend, created.account_id, f"member{number}@example.com")
+    racers = 3
+    barrier = threading.Barrier(racers)
+    outcomes: list[str] = []
+
+    def race(email: str) -> None:
+        barrier.wait()
+        try:
+            invite(backend, created.account_id, email)
+            outcomes.append("invited")
+        except SeatLimitReached:
+            outcomes.append("seat limit reached")
+
+    threads = [
+        threading.Thread(target=race, args=(f"racer{n}@example.com",)) for n in range(racers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["invited", "seat limit reached", "seat limit reached"]
+    account = backend.container.get_account().execute(created.account_id)
+    assert len(account.invitations) == DEFAULT_SEAT_LIMIT

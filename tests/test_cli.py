@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from adapters.sqlalchemy.database import create_engine, create_schema
 from entrypoints.cli import main
-from tests.conftest import CHEAP_HASHING, PASSWORD
+from tests.support import CHEAP_HASHING, PASSWORD
 
 
 @pytest.fixture

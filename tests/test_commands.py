@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from application.commands import CreateAccountCommand
-from tests.conftest import PASSWORD, registration
+from tests.support import PASSWORD, registration
 
 
 def rejected_fields(**overrides: object) -> list[str]:

@@ -21,8 +21,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from adapters.clock import ManualClock
 from application.commands import CreateAccountCommand
-from domain.accounts import Account, Email, User
-from tests.conftest import PASSWORD, Backend, backend_for
+from domain.accounts import Account, User
+from domain.email import Email
+from tests.support import PASSWORD, Backend, backend_for
 
 EXAMPLES = int(os.environ.get("KEEL_DIFFERENTIAL_EXAMPLES", "30"))
 EMAILS = ["ada@example.com", "ADA@example.com", "grace@example.com", "alan@example.com"]

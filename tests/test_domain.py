@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from domain.accounts import Account, AccountId, Email, Role, User
+from domain.accounts import Account, AccountId, Role, User
+from domain.email import Email
 from domain.errors import InvalidAccountName, InvalidEmail
 from domain.notifications import Notification, NotificationKind
 

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from domain.accounts import Account, AccountId, UserId
 from entrypoints.cli import main
 from entrypoints.http.app import create_app
-from tests.conftest import PASSWORD, Backend
+from tests.support import PASSWORD, Backend
 
 INTERNALS = "connection to db.internal:5432 failed for role keel_admin"
 
@@ -89,7 +89,55 @@ def test_a_registered_account_reads_back_with_its_name(client: TestClient) -> No
     response = client.get(f"/accounts/{created['account_id']}")
 
     assert response.status_code == 200
-    assert response.json() == {"id": created["account_id"], "name": "Engines"}
+    assert response.json() == {
+        "id": created["account_id"],
+        "name": "Engines",
+        "seat_limit": 5,
+        "invitations": [],
+    }
+
+
+def test_an_invitation_answers_201_and_the_account_reads_back_with_it(
+    client: TestClient,
+) -> None:
+    created = client.post("/accounts", json=registration()).json()
+
+    response = client.post(
+        f"/accounts/{created['account_id']}/invitations", json={"email": "Grace@Example.com"}
+    )
+
+    assert (response.status_code, response.json()) == (
+        201,
+        {"email": "grace@example.com", "role": "member"},
+    )
+    account = client.get(f"/accounts/{created['account_id']}").json()
+    assert account["invitations"] == [{"email": "grace@example.com", "role": "member"}]
+
+
+def test_inviting_twice_answers_409_and_inviting_to_an_unknown_account_404(
+    client: TestClient,
+) -> None:
+    created = client.post("/accounts", json=registration()).json()
+    invitations = f"/accounts/{created['account_id']}/invitations"
+    client.post(invitations, json={"email": "grace@example.com"})
+
+    again = client.post(invitations, json={"email": "grace@example.com"})
+    unknown = client.post(f"/accounts/{uuid.uuid4()}/invitations", json={"email": "g@x.io"})
+
+    assert (again.status_code, unknown.status_code) == (409, 404)
+
+
+def test_an_invitation_of_a_malformed_email_answers_422_naming_the_field(
+    client: TestClient,
+) -> None:
+    created = client.post("/accounts", json=registration()).json()
+
+    response = client.post(
+        f"/accounts/{created['account_id']}/invitations", json={"email": "grace"}
+    )
+
+    assert response.status_code == 422
+    assert [problem["loc"] for problem in response.json()["detail"]] == [["body", "email"]]
 
 
 def test_a_registered_user_reads_back_as_the_admin_of_the_account_and_nothing_more(
@@ -231,6 +279,7 @@ def test_the_openapi_document_lists_every_route(client: TestClient) -> None:
     assert {(method.upper(), path) for path in paths for method in paths[path]} == {
         ("POST", "/accounts"),
         ("GET", "/accounts/{account_id}"),
+        ("POST", "/accounts/{account_id}/invitations"),
         ("GET", "/users/{user_id}"),
         ("GET", "/health"),
     }

@@ -1,4 +1,4 @@
-"""Alembic migrations, on SQLite and PostgreSQL: they build the schema the models describe,
+"""Alembic migrations, on SQLite and PostgreSQL: they build the schema adapters/tables.py declares,
 every revision can be undone, and `keel db` drives them.
 
 The PostgreSQL tests never touch the database named in KEEL_TEST_POSTGRES_URL, whose tables
@@ -22,11 +22,11 @@ from sqlalchemy import Engine, inspect, make_url
 
 from adapters.sqlalchemy.database import create_engine
 from adapters.sqlalchemy.migrations import SCRIPT_LOCATION, downgrade, upgrade
-from adapters.sqlalchemy.models import Base
+from adapters.tables import metadata
 from entrypoints.cli import main
-from tests.conftest import postgres_url
+from tests.support import postgres_url
 
-TABLES = {"accounts", "users", "notifications"}
+TABLES = {"accounts", "invitations", "users", "notifications"}
 
 
 @pytest.fixture
@@ -74,14 +74,14 @@ def tables(url: str) -> set[str]:
     return names
 
 
-def test_migrating_to_head_builds_exactly_the_schema_the_models_describe(
+def test_migrating_to_head_builds_exactly_the_schema_the_tables_declare(
     empty_database: Engine,
 ) -> None:
     upgrade(empty_database)
 
     with empty_database.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert differences == [], "the models changed: add a revision (alembic revision --autogenerate)"
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert differences == [], "the tables changed: add a revision (alembic revision --autogenerate)"
 
 
 def test_every_revision_can_be_undone_and_applied_again(empty_database: Engine) -> None:

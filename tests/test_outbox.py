@@ -14,9 +14,10 @@ from adapters.email import RecordingEmailSender
 from application.notifications import welcome_message
 from application.ports import DeliveryStatus, EmailSender, OutboxEntry
 from application.relay import NotificationRelay, RelayReport, RetryPolicy
-from domain.accounts import Email, User
+from domain.accounts import User
+from domain.email import Email
 from domain.notifications import Notification
-from tests.conftest import Backend, backend_for, registration
+from tests.support import Backend, backend_for, registration
 
 LEASE = timedelta(minutes=1)
 

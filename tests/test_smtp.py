@@ -22,8 +22,8 @@ from adapters.email import SmtpEmailSender
 from application.commands import RetryNotificationCommand
 from application.ports import DeliveryStatus, EmailMessage
 from application.relay import NotificationRelay, RetryPolicy
-from domain.accounts import Email
-from tests.conftest import Backend, registration
+from domain.email import Email
+from tests.support import Backend, registration
 
 BASE_DELAY = timedelta(seconds=30)
 

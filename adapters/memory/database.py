@@ -1,10 +1,13 @@
 """An in-memory database that behaves like PostgreSQL at read committed, as seen by a use case.
 
-Committed rows live in the database; each transaction keeps its own writes apart until it
-commits, so they are invisible to other transactions. Writers lock what they write (a row, a
-unique value), so a concurrent duplicate waits for the first writer and then fails, as an
-INSERT does in PostgreSQL. Savepoints are positions in an undo log, so beginning a
-transaction or a savepoint costs the same however much data the database holds.
+It holds rows of the tables in adapters/tables.py and enforces what those tables declare:
+primary keys, unique columns and foreign keys, failing with the same errors as SQL. Committed
+rows live in the database; each transaction keeps its own writes apart until it commits, so
+they are invisible to other transactions. Writers lock what they write (a row, a unique
+value), so a concurrent duplicate waits for the first writer and then fails, as an INSERT does
+in PostgreSQL. Savepoints are positions in an undo log, so beginning a transaction or a
+savepoint costs the same however much data the database holds. Rows are copied on the way in
+and out: nothing a caller holds is shared with the store or with another transaction.
 """
 
 from __future__ import annotations
@@ -13,12 +16,17 @@ import copy
 import functools
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Table, UniqueConstraint
+
+from adapters.storage import ForeignKeyViolation, Key, Row, UniqueViolation, key_of
 from application.errors import TransactionError
 
 _MISSING: Any = object()
+Columns = tuple[str, ...]
 
 
 class LockTimeout(TransactionError):
@@ -26,33 +34,69 @@ class LockTimeout(TransactionError):
         super().__init__(f"waited {seconds}s for another transaction to release {resource!r}")
 
 
+@dataclass(frozen=True)
+class Constraints:
+    """What a table declares, in the form the memory backend checks it."""
+
+    key: Columns
+    unique: tuple[Columns, ...]
+    references: tuple[tuple[Columns, Table], ...]  # local columns -> the table whose key they hold
+    referenced_by: tuple[tuple[Table, Columns], ...]  # tables whose columns hold this one's key
+
+
+@functools.cache
+def constraints(table: Table) -> Constraints:
+    for group in table.foreign_key_constraints:
+        referred_key = [column.name for column in group.referred_table.primary_key.columns]
+        if [fk.column.name for fk in group.elements] != referred_key:
+            raise NotImplementedError(f"{table.name}: a foreign key must refer to a primary key")
+    return Constraints(
+        key=tuple(column.name for column in table.primary_key.columns),
+        unique=tuple(
+            tuple(column.name for column in constraint.columns)
+            for constraint in table.constraints
+            if isinstance(constraint, UniqueConstraint)
+        ),
+        references=tuple(
+            (tuple(fk.parent.name for fk in group.elements), group.referred_table)
+            for group in table.foreign_key_constraints
+        ),
+        referenced_by=tuple(
+            (other, tuple(fk.parent.name for fk in group.elements))
+            for other in table.metadata.tables.values()
+            for group in other.foreign_key_constraints
+            if group.referred_table is table
+        ),
+    )
+
+
 class InMemoryDatabase:
     def __init__(self, lock_timeout: float = 10.0) -> None:
         self.lock_timeout = lock_timeout
         self._condition = threading.Condition()
-        self._tables: dict[str, dict[Hashable, Any]] = defaultdict(dict)
-        self._indexes: dict[tuple[str, str], dict[Hashable, Hashable]] = defaultdict(dict)
+        self._rows: dict[str, dict[Key, Row]] = defaultdict(dict)
+        self._indexes: dict[tuple[str, Columns], dict[Key, Key]] = defaultdict(dict)
         self._lock_owners: dict[Hashable, MemoryTransaction] = {}
 
     def begin(self) -> MemoryTransaction:
         return MemoryTransaction(self)
 
-    def committed(self, table: str) -> list[Any]:
+    def committed(self, table: str) -> list[Row]:
         """Copies of the committed rows of a table, for inspection by tests and tools."""
         with self._condition:
-            return [copy.copy(row) for row in self._tables[table].values()]
+            return [_copied(row) for row in self._rows[table].values()]
 
-    def _committed_row(self, table: str, key: Hashable) -> Any:
+    def _committed_row(self, table: str, key: Key) -> Row | None:
         with self._condition:
-            return self._tables[table].get(key)
+            return self._rows[table].get(key)
 
-    def _committed_items(self, table: str) -> list[tuple[Hashable, Any]]:
+    def _committed_rows(self, table: str) -> dict[Key, Row]:
         with self._condition:
-            return list(self._tables[table].items())
+            return dict(self._rows[table])
 
-    def _committed_key(self, table: str, column: str, value: Hashable) -> Hashable | None:
+    def _committed_holder(self, table: str, columns: Columns, values: Key) -> Key | None:
         with self._condition:
-            return self._indexes[(table, column)].get(value)
+            return self._indexes[(table, columns)].get(values)
 
     def _acquire(self, owner: MemoryTransaction, resource: Hashable) -> bool:
         """Waits until no other transaction holds resource; True if owner newly holds it."""
@@ -75,51 +119,81 @@ class InMemoryDatabase:
 
     def _apply(self, transaction: MemoryTransaction) -> None:
         with self._condition:
-            for table, rows in transaction.rows.items():
-                self._tables[table].update(rows)
-            for index, entries in transaction.index_entries.items():
-                self._indexes[index].update(entries)
+            for table, rows in transaction.writes.items():
+                _merge(self._rows[table], rows)
+            for index, entries in transaction.index_writes.items():
+                _merge(self._indexes[index], entries)
 
 
 class MemoryTransaction:
+    """The rows one transaction sees, with the operations of adapters.storage.RowStore."""
+
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
-        self.rows: dict[str, dict[Hashable, Any]] = defaultdict(dict)
-        self.index_entries: dict[tuple[str, str], dict[Hashable, Hashable]] = defaultdict(dict)
+        # None marks a row (or an index entry) this transaction deleted.
+        self.writes: dict[str, dict[Key, Row | None]] = defaultdict(dict)
+        self.index_writes: dict[tuple[str, Columns], dict[Key, Key | None]] = defaultdict(dict)
         self._locks: set[Hashable] = set()
         self._undo_log: list[Callable[[], object]] = []
 
-    def get(self, table: str, key: Hashable) -> Any:
-        """A copy of the row this transaction sees, or None."""
-        row = self.rows[table].get(key, _MISSING)
-        if row is _MISSING:
-            row = self._database._committed_row(table, key)
-        return copy.copy(row)
+    def insert(self, table: Table, rows: list[Row]) -> None:
+        declared = constraints(table)
+        for row in rows:
+            key = key_of(table, row)
+            self.lock((table.name, key))
+            if self._visible(table.name, key) is not None:
+                raise UniqueViolation(table.name, declared.key)
+            for columns in declared.unique:
+                self._claim_unique(table.name, columns, _values(row, columns), key)
+            self._check_references(table, declared, row)
+            self._write(table.name, key, _copied(row))
 
-    def find(self, table: str, column: str, value: Hashable) -> Any:
-        """A copy of the row whose unique column holds value, or None."""
-        key = self.index_entries[(table, column)].get(value, _MISSING)
-        if key is _MISSING:
-            key = self._database._committed_key(table, column, value)
-        return None if key is None else self.get(table, key)
+    def get(self, table: Table, key: Key, for_update: bool = False) -> Row | None:
+        if for_update:
+            self.lock((table.name, key))
+        row = self._visible(table.name, key)
+        return None if row is None else _copied(row)
 
-    def scan(self, table: str, matches: Callable[[Any], bool]) -> list[Any]:
-        visible = dict(self._database._committed_items(table))
-        visible.update(self.rows[table])
-        return [copy.copy(row) for row in visible.values() if matches(row)]
+    def find(self, table: Table, column: str, value: object) -> list[Row]:
+        if (column,) in constraints(table).unique:
+            key = self._holder(table.name, (column,), (value,))
+            row = None if key is None else self._visible(table.name, key)
+            return [] if row is None else [_copied(row)]
+        return self.scan(table, lambda row: row[column] == value)
 
-    def put(
-        self, table: str, key: Hashable, row: Any, unique: dict[str, Hashable] | None = None
-    ) -> None:
-        """Writes row; unique maps each unique column to its value, set once at insert."""
-        rows = self.rows[table]
-        previous = rows.get(key, _MISSING)
-        rows[key] = copy.copy(row)
-        self._undo_log.append(lambda: _restore(rows, key, previous))
-        for column, value in (unique or {}).items():
-            entries = self.index_entries[(table, column)]
-            entries[value] = key
-            self._undo_log.append(functools.partial(entries.pop, value))
+    def scan(self, table: Table, matches: Callable[[Row], bool]) -> list[Row]:
+        """The visible rows that match: a full scan, as a query with no index would be."""
+        visible: dict[Key, Row | None] = {**self._database._committed_rows(table.name)}
+        visible.update(self.writes[table.name])
+        return [_copied(row) for row in visible.values() if row is not None and matches(row)]
+
+    def update(self, table: Table, key: Key, values: Row, expected: Mapping[str, object]) -> bool:
+        self.lock((table.name, key))  # as UPDATE locks the row, then reads it again
+        row = self._visible(table.name, key)
+        if row is None or any(row[column] != value for column, value in expected.items()):
+            return False
+        declared = constraints(table)
+        changed = {**row, **values}
+        for columns in declared.unique:
+            before, after = _values(row, columns), _values(changed, columns)
+            if before != after:
+                self._claim_unique(table.name, columns, after, key)
+                self._set(self.index_writes[(table.name, columns)], before, None)
+        self._check_references(table, declared, changed)
+        self._write(table.name, key, _copied(changed))
+        return True
+
+    def delete(self, table: Table, key: Key) -> None:
+        self.lock((table.name, key))
+        row = self._visible(table.name, key)
+        if row is None:
+            return
+        for other, columns in constraints(table).referenced_by:
+            if self.scan(other, functools.partial(_refers_to, columns=columns, key=key)):
+                raise ForeignKeyViolation(other.name)
+        for columns in constraints(table).unique:
+            self._set(self.index_writes[(table.name, columns)], _values(row, columns), None)
+        self._write(table.name, key, None)
 
     def lock(self, resource: Hashable) -> None:
         """Holds resource until this transaction ends, or the savepoint that took it rolls back."""
@@ -141,6 +215,39 @@ class MemoryTransaction:
     def rollback(self) -> None:
         self._end()
 
+    def _visible(self, table: str, key: Key) -> Row | None:
+        row = self.writes[table].get(key, _MISSING)
+        return self._database._committed_row(table, key) if row is _MISSING else row
+
+    def _holder(self, table: str, columns: Columns, values: Key) -> Key | None:
+        entries = self.index_writes[(table, columns)]
+        if values in entries:
+            return entries[values]
+        return self._database._committed_holder(table, columns, values)
+
+    def _claim_unique(self, table: str, columns: Columns, values: Key, key: Key) -> None:
+        if None in values:
+            return  # as in SQL, NULLs are never equal to each other
+        # Waits for a concurrent transaction writing the same value, as a unique index does.
+        self.lock((table, columns, values))
+        if self._holder(table, columns, values) not in (None, key):
+            raise UniqueViolation(table, columns)
+        self._set(self.index_writes[(table, columns)], values, key)
+
+    def _check_references(self, table: Table, declared: Constraints, row: Row) -> None:
+        for columns, referred in declared.references:
+            values = _values(row, columns)
+            if None not in values and self._visible(referred.name, values) is None:
+                raise ForeignKeyViolation(table.name)
+
+    def _write(self, table: str, key: Key, row: Row | None) -> None:
+        self._set(self.writes[table], key, row)
+
+    def _set(self, entries: dict[Key, Any], key: Key, value: Any) -> None:
+        previous = entries.get(key, _MISSING)
+        entries[key] = value
+        self._undo_log.append(lambda: _restore(entries, key, previous))
+
     def _end(self) -> None:
         self._release(set(self._locks))
         # Undo entries refer back to this transaction; dropped, the cycle goes with them, so
@@ -152,8 +259,29 @@ class MemoryTransaction:
         self._database._release(resources)
 
 
-def _restore(rows: dict[Hashable, Any], key: Hashable, previous: Any) -> None:
+def _values(row: Row, columns: Columns) -> Key:
+    return tuple(row[column] for column in columns)
+
+
+def _refers_to(row: Row, columns: Columns, key: Key) -> bool:
+    return _values(row, columns) == key
+
+
+def _copied(row: Row) -> Row:
+    # Column values are immutable but for JSON documents: those are copied too.
+    return {name: copy.deepcopy(v) if isinstance(v, dict | list) else v for name, v in row.items()}
+
+
+def _merge(committed: dict[Key, Any], writes: dict[Key, Any]) -> None:
+    for key, value in writes.items():
+        if value is None:  # deleted by the transaction
+            committed.pop(key, None)
+        else:
+            committed[key] = value
+
+
+def _restore(entries: dict[Key, Any], key: Key, previous: Any) -> None:
     if previous is _MISSING:
-        del rows[key]
+        del entries[key]
     else:
-        rows[key] = previous
+        entries[key] = previous

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from adapters.memory.database import InMemoryDatabase, MemoryTransaction
-from adapters.memory.outbox import InMemoryNotifications, InMemoryOutbox
-from adapters.memory.repositories import InMemoryAccounts, InMemoryUsers
-from adapters.transactions import Repositories, Transaction, TransactionalUnitOfWork
+from adapters.memory.outbox import InMemoryOutbox
+from adapters.repositories import Repositories
+from adapters.transactions import TransactionalUnitOfWork, repository
 
 
-class InMemoryUnitOfWork(TransactionalUnitOfWork[MemoryTransaction, int]):
+class InMemoryUnitOfWork(Repositories, TransactionalUnitOfWork[MemoryTransaction, int]):
+    outbox = repository(InMemoryOutbox)
+
     def __init__(self, database: InMemoryDatabase) -> None:
         super().__init__()
         self.database = database
@@ -30,11 +32,3 @@ class InMemoryUnitOfWork(TransactionalUnitOfWork[MemoryTransaction, int]):
 
     def _rollback_savepoint(self, handle: MemoryTransaction, savepoint: int) -> None:
         handle.rollback_to(savepoint)
-
-    def _repositories(self, transaction: Transaction[MemoryTransaction]) -> Repositories:
-        return Repositories(
-            accounts=InMemoryAccounts(transaction),
-            users=InMemoryUsers(transaction),
-            notifications=InMemoryNotifications(transaction),
-            outbox=InMemoryOutbox(transaction),
-        )

@@ -1,16 +1,19 @@
-"""Engines for SQLite and PostgreSQL, configured so savepoints behave the same on both."""
+"""Engines for SQLite and PostgreSQL, configured so savepoints behave the same on both, and the
+rows a transaction reads and writes, through SQLAlchemy Core on its connection."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import Engine, event
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, CursorResult, Engine, Executable, MetaData, Table, event, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
-from adapters.sqlalchemy.models import Base
+from adapters.storage import ForeignKeyViolation, Key, Row, UniqueViolation
+from adapters.tables import metadata
 from application.errors import StorageError
 
 
@@ -41,13 +44,11 @@ def _make_sqlite_transactions_explicit(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_schema(engine: Engine) -> None:
-    """Create the tables straight from the models, with no migration history: quick for tests.
-
-    Real databases are migrated (adapters.sqlalchemy.migrations, `keel db upgrade`);
-    tests/test_migrations.py proves that both paths build the same schema.
-    """
-    Base.metadata.create_all(engine)
+def create_schema(engine: Engine, schema: MetaData = metadata) -> None:
+    """Create the tables straight from adapters/tables.py, with no migration history: quick
+    for tests. Real databases are migrated (adapters.sqlalchemy.migrations, `keel db
+    upgrade`); tests/test_migrations.py proves that both paths build the same schema."""
+    schema.create_all(engine)
 
 
 @contextmanager
@@ -58,3 +59,99 @@ def storage_errors() -> Iterator[None]:
         yield
     except SQLAlchemyError as error:
         raise StorageError(type(error).__name__) from None
+
+
+class SqlRows:
+    """The rows of one transaction, read and written with Core statements on its connection.
+
+    The connection is taken, and its transaction begun, at the first statement: a block that
+    never touches the database costs nothing, and on SQLite takes no lock.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            with storage_errors():
+                connection = self._engine.connect()
+                try:
+                    connection.begin()
+                except BaseException:
+                    connection.close()
+                    raise
+            self._connection = connection
+        return self._connection
+
+    def commit(self) -> None:
+        if self._connection is not None:
+            with storage_errors(), self._connection as connection:
+                connection.commit()
+
+    def rollback(self) -> None:
+        if self._connection is not None:
+            with storage_errors(), self._connection as connection:
+                connection.rollback()
+
+    def insert(self, table: Table, rows: list[Row]) -> None:
+        if rows:
+            self.execute(table.insert(), rows, table)
+
+    def get(self, table: Table, key: Key, for_update: bool = False) -> Row | None:
+        statement = select(table).where(*_matches_key(table, key))
+        if for_update:  # SQLite renders nothing: BEGIN IMMEDIATE already serialises writers
+            statement = statement.with_for_update()
+        row = self.execute(statement).mappings().first()
+        return None if row is None else dict(row)
+
+    def find(self, table: Table, column: str, value: object) -> list[Row]:
+        statement = select(table).where(table.c[column] == value)
+        return [dict(row) for row in self.execute(statement).mappings()]
+
+    def update(self, table: Table, key: Key, values: Row, expected: Mapping[str, object]) -> bool:
+        matches = [*_matches_key(table, key), *(table.c[c] == v for c, v in expected.items())]
+        result = self.execute(table.update().where(*matches).values(values), table=table)
+        return result.rowcount == 1
+
+    def delete(self, table: Table, key: Key) -> None:
+        self.execute(table.delete().where(*_matches_key(table, key)), table=table)
+
+    def execute(
+        self, statement: Executable, rows: list[Row] | None = None, table: Table | None = None
+    ) -> CursorResult[Any]:
+        """Runs a statement; a broken constraint of table is named, any other error becomes
+        StorageError."""
+        try:
+            return self.connection.execute(statement, rows)
+        except IntegrityError as error:
+            raise _violation(error, table) from None
+        except SQLAlchemyError as error:
+            raise StorageError(type(error).__name__) from None
+
+
+def _matches_key(table: Table, key: Key) -> list[Any]:
+    return [column == value for column, value in zip(table.primary_key.columns, key, strict=True)]
+
+
+def _violation(error: IntegrityError, table: Table | None) -> StorageError:
+    """The constraint a write broke, named by the schema's columns, never by the values."""
+    if table is None:
+        return StorageError("IntegrityError")
+    driver_error = error.orig
+    sqlstate = getattr(driver_error, "sqlstate", None)  # PostgreSQL's error codes
+    if sqlstate == "23503":
+        return ForeignKeyViolation(table.name)
+    if sqlstate == "23505":
+        name = driver_error.diag.constraint_name  # type: ignore[union-attr]
+        for constraint in table.constraints:
+            if isinstance(constraint, ColumnCollectionConstraint) and constraint.name == name:
+                return UniqueViolation(table.name, tuple(c.name for c in constraint.columns))
+    message = str(driver_error)  # SQLite names the columns instead
+    if message.startswith("UNIQUE constraint failed: "):
+        columns = message.removeprefix("UNIQUE constraint failed: ").split(", ")
+        return UniqueViolation(table.name, tuple(column.split(".")[-1] for column in columns))
+    if message.startswith("FOREIGN KEY constraint failed"):
+        return ForeignKeyViolation(table.name)
+    return StorageError("IntegrityError")

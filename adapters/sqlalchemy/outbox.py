@@ -1,141 +1,107 @@
-"""The notifications table, seen two ways: as the domain's notifications, and as the outbox
-the relay delivers from. Same session discipline as repositories.py."""
+"""The outbox the relay delivers from, on the notifications table, in SQL. Several relays
+may run side by side on PostgreSQL: claims skip the rows another relay is claiming."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Update, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Update, func, or_, select
 
-from adapters.sqlalchemy.models import (
-    NotificationRow,
-    notification_entity,
-    notification_row,
-    outbox_entry,
+from adapters.sqlalchemy.database import SqlRows
+from adapters.tables import email_message, notifications
+from application.ports import DeadNotification, DeliveryStatus, OutboxEntry
+from domain.email import Email
+from domain.errors import NotFound
+from domain.notifications import NotificationId
+
+PENDING, SENT, DEAD = (
+    DeliveryStatus.PENDING.value,
+    DeliveryStatus.SENT.value,
+    DeliveryStatus.DEAD.value,
 )
-from adapters.sqlalchemy.repositories import SessionRepository, translated, violates_unique
-from application.errors import NotFound
-from application.ports import DeadNotification, DeliveryStatus, EmailMessage, OutboxEntry
-from domain.accounts import Email, UserId
-from domain.errors import DuplicateNotification
-from domain.notifications import Notification, NotificationId
 
 
-class SqlAlchemyNotifications(SessionRepository):
-    @translated
-    def add(self, notification: Notification, message: EmailMessage, due_at: datetime) -> None:
-        self._session.add(notification_row(notification, message, due_at))
-        try:
-            self._flush()
-        except IntegrityError as error:
-            if violates_unique(error, "notifications", "idempotency_key"):
-                duplicate = DuplicateNotification(notification.idempotency_key)
-                raise self._transaction.doom(duplicate) from None
-            raise
+class SqlAlchemyOutbox:
+    def __init__(self, rows: SqlRows) -> None:
+        self._rows = rows
 
-    @translated
-    def for_user(self, user_id: UserId) -> list[Notification]:
-        rows = self._session.scalars(
-            select(NotificationRow)
-            .where(NotificationRow.user_id == user_id)
-            .order_by(NotificationRow.kind)
-        )
-        return [notification_entity(row) for row in rows]
-
-
-class SqlAlchemyOutbox(SessionRepository):
-    @translated
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxEntry]:
-        row = NotificationRow
+        table = notifications.c
         due = (
-            select(row)
+            select(notifications)
             .where(
-                row.status == DeliveryStatus.PENDING.value,
-                row.next_attempt_at <= now,
-                or_(row.claimed_until.is_(None), row.claimed_until <= now),
+                table.status == PENDING,
+                table.next_attempt_at <= now,
+                or_(table.claimed_until.is_(None), table.claimed_until <= now),
             )
-            .order_by(row.next_attempt_at, row.id)
+            .order_by(table.next_attempt_at, table.id)
             .limit(limit)
             # PostgreSQL: relays side by side skip the rows another is claiming, so no row is
             # claimed twice. SQLite ignores it: BEGIN IMMEDIATE already serialises relays.
             .with_for_update(skip_locked=True)
         )
-        claimed = self._session.scalars(due).all()
-        for notification in claimed:
-            notification.claimed_until = lease_until
-        self._flush()
-        return [outbox_entry(notification, lease_until) for notification in claimed]
+        claimed = [dict(row) for row in self._rows.execute(due).mappings()]
+        if claimed:
+            ids = [row["id"] for row in claimed]
+            self._updated(
+                notifications.update().where(table.id.in_(ids)), claimed_until=lease_until
+            )
+        return [
+            OutboxEntry(NotificationId(row["id"]), email_message(row), row["attempts"], lease_until)
+            for row in claimed
+        ]
 
-    @translated
     def mark_sent(self, entry: OutboxEntry) -> bool:
         return self._update_leased(
-            entry, status=DeliveryStatus.SENT, attempts=entry.attempts + 1, claimed_until=None
+            entry, status=SENT, attempts=entry.attempts + 1, claimed_until=None
         )
 
-    @translated
     def mark_failed(self, entry: OutboxEntry, error: str, retry_at: datetime | None) -> bool:
         rescheduled = {} if retry_at is None else {"next_attempt_at": retry_at}
         return self._update_leased(
             entry,
-            status=DeliveryStatus.DEAD if retry_at is None else DeliveryStatus.PENDING,
+            status=DEAD if retry_at is None else PENDING,
             attempts=entry.attempts + 1,
             claimed_until=None,
             last_error=error,
             **rescheduled,
         )
 
-    @translated
     def revive(self, notification_id: NotificationId, due_at: datetime) -> None:
-        revived = self._updated(
-            update(NotificationRow)
-            .where(
-                NotificationRow.id == notification_id,
-                NotificationRow.status == DeliveryStatus.DEAD.value,
-            )
-            .values(status=DeliveryStatus.PENDING.value, attempts=0, next_attempt_at=due_at)
-        )
-        if not revived:
+        table = notifications.c
+        dead = notifications.update().where(table.id == notification_id, table.status == DEAD)
+        if not self._updated(dead, status=PENDING, attempts=0, next_attempt_at=due_at):
             raise NotFound("dead notification", notification_id)
 
-    @translated
     def counts(self) -> dict[DeliveryStatus, int]:
-        by_status = dict(
-            self._session.execute(
-                select(NotificationRow.status, func.count()).group_by(NotificationRow.status)
-            )
-            .tuples()
-            .all()
-        )
-        return {status: by_status.get(status.value, 0) for status in DeliveryStatus}
+        table = notifications.c
+        by_status = select(table.status, func.count()).group_by(table.status)
+        counted = dict(self._rows.execute(by_status).tuples().all())
+        return {status: counted.get(status.value, 0) for status in DeliveryStatus}
 
-    @translated
     def dead(self) -> list[DeadNotification]:
-        rows = self._session.scalars(
-            select(NotificationRow)
-            .where(NotificationRow.status == DeliveryStatus.DEAD.value)
-            .order_by(NotificationRow.id)
+        table = notifications.c
+        rows = self._rows.execute(
+            select(table.id, table.recipient, table.attempts, table.last_error)
+            .where(table.status == DEAD)
+            .order_by(table.id)
         )
         return [
-            DeadNotification(
-                NotificationId(row.id), Email(row.recipient), row.attempts, row.last_error or ""
-            )
-            for row in rows
+            DeadNotification(NotificationId(id_), Email(recipient), attempts, last_error or "")
+            for id_, recipient, attempts, last_error in rows
         ]
 
-    def _update_leased(self, entry: OutboxEntry, **values: object) -> bool:
+    def _update_leased(self, entry: OutboxEntry, **values: Any) -> bool:
         """Updates the row only while the entry's lease is still the row's lease."""
-        return self._updated(
-            update(NotificationRow)
-            .where(
-                NotificationRow.id == entry.notification_id,
-                NotificationRow.status == DeliveryStatus.PENDING.value,
-                NotificationRow.claimed_until == entry.lease_until,
-            )
-            .values(**values)
+        table = notifications.c
+        leased = notifications.update().where(
+            table.id == entry.notification_id,
+            table.status == PENDING,
+            table.claimed_until == entry.lease_until,
         )
+        return self._updated(leased, **values)
 
-    def _updated(self, statement: Update) -> bool:
-        result = cast(CursorResult[Any], self._session.execute(statement))
-        return result.rowcount == 1
+    def _updated(self, statement: Update, **values: Any) -> bool:
+        """Runs the UPDATE; True if it changed at least one row."""
+        return self._rows.execute(statement.values(**values)).rowcount > 0

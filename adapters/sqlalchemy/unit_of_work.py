@@ -1,55 +1,40 @@
-"""The unit of work over SQLAlchemy: one session per outermost transaction."""
+"""The unit of work over SQLAlchemy: one connection per outermost transaction, taken when
+its first statement runs."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy import Engine, NestedTransaction
 
-from adapters.sqlalchemy.database import storage_errors
-from adapters.sqlalchemy.outbox import SqlAlchemyNotifications, SqlAlchemyOutbox
-from adapters.sqlalchemy.repositories import SqlAlchemyAccounts, SqlAlchemyUsers
-from adapters.transactions import Repositories, Transaction, TransactionalUnitOfWork
+from adapters.repositories import Repositories
+from adapters.sqlalchemy.database import SqlRows, storage_errors
+from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
+from adapters.transactions import TransactionalUnitOfWork, repository
 
 
-class SqlAlchemyUnitOfWork(TransactionalUnitOfWork[Session, SessionTransaction]):
+class SqlAlchemyUnitOfWork(Repositories, TransactionalUnitOfWork[SqlRows, NestedTransaction]):
+    outbox = repository(SqlAlchemyOutbox)
+
     def __init__(self, engine: Engine) -> None:
         super().__init__()
         self.engine = engine
-        # Entities are mapped out of rows at once, so rows need no refresh after commit.
-        self._sessions = sessionmaker(engine, autoflush=False, expire_on_commit=False)
 
-    def _begin(self) -> Session:
-        session = self._sessions()
-        session.begin()
-        return session
+    def _begin(self) -> SqlRows:
+        return SqlRows(self.engine)
 
-    def _commit(self, session: Session) -> None:
-        with storage_errors(), session:
-            session.commit()
+    def _commit(self, rows: SqlRows) -> None:
+        rows.commit()
 
-    def _rollback(self, session: Session) -> None:
-        with storage_errors(), session:
-            session.rollback()
+    def _rollback(self, rows: SqlRows) -> None:
+        rows.rollback()
 
-    def _begin_savepoint(self, session: Session) -> SessionTransaction:
-        # begin_nested() flushes pending state first; flushing here keeps an earlier step's
-        # error out of the nested block that is about to start.
+    def _begin_savepoint(self, rows: SqlRows) -> NestedTransaction:
         with storage_errors():
-            session.flush()
-            return session.begin_nested()
+            return rows.connection.begin_nested()
 
-    def _release_savepoint(self, session: Session, savepoint: SessionTransaction) -> None:
+    def _release_savepoint(self, rows: SqlRows, savepoint: NestedTransaction) -> None:
         with storage_errors():
             savepoint.commit()
 
-    def _rollback_savepoint(self, session: Session, savepoint: SessionTransaction) -> None:
+    def _rollback_savepoint(self, rows: SqlRows, savepoint: NestedTransaction) -> None:
         with storage_errors():
             savepoint.rollback()
-
-    def _repositories(self, transaction: Transaction[Session]) -> Repositories:
-        return Repositories(
-            accounts=SqlAlchemyAccounts(transaction),
-            users=SqlAlchemyUsers(transaction),
-            notifications=SqlAlchemyNotifications(transaction),
-            outbox=SqlAlchemyOutbox(transaction),
-        )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -17,15 +18,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from application.errors import NotFound
+from application.commands import InviteMemberCommand
 from bootstrap import Container
 from domain.accounts import AccountId, UserId
-from domain.errors import EmailAlreadyRegistered
+from domain.errors import Conflict, DomainError, InvalidValue, NotFound
 from entrypoints.http.schemas import (
     AccountCreatedResponse,
     AccountResponse,
     ErrorResponse,
     HealthResponse,
+    InvitationResponse,
+    InviteMemberRequest,
     RegisterAccountRequest,
     UserResponse,
 )
@@ -33,7 +36,13 @@ from entrypoints.http.schemas import (
 logger = logging.getLogger(__name__)
 
 router = APIRouter()
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse}}
+
+# What a domain error answers, by its category: a new error picks a category, not a handler.
+STATUS_BY_CATEGORY: dict[type[DomainError], int] = {InvalidValue: 422, NotFound: 404, Conflict: 409}
+UNCATEGORISED_STATUS = 400
+
+_ERROR: dict[str, Any] = {"model": ErrorResponse}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _ERROR}
 
 
 def create_app(container: Container) -> FastAPI:
@@ -43,8 +52,7 @@ def create_app(container: Container) -> FastAPI:
         summary="Register an account and its admin user; read them back.",
         exception_handlers={
             RequestValidationError: _invalid_request,
-            NotFound: _not_found,
-            EmailAlreadyRegistered: _conflict,
+            DomainError: _refused,
             Exception: _internal_error,
         },
     )
@@ -61,19 +69,26 @@ def _container(request: Request) -> Container:
 Wired = Annotated[Container, Depends(_container)]
 
 
-@router.post("/accounts", status_code=201, responses={409: {"model": ErrorResponse}})
+@router.post("/accounts", status_code=201, responses={409: _ERROR})
 def register_account(body: RegisterAccountRequest, container: Wired) -> AccountCreatedResponse:
     """Registers an account and its admin user, and welcomes them by email."""
-    try:
+    with _body_rules():
         command = body.to_command()
-    except ValidationError as error:
-        # The command's rules are about the request body: name the fields as FastAPI does.
-        # (Only here: a ValidationError elsewhere is a server bug, answered with a 500.)
-        raise RequestValidationError(
-            [{**problem, "loc": ("body", *problem["loc"])} for problem in error.errors()]
-        ) from None
     created = container.register_account().execute(command)
     return AccountCreatedResponse(account_id=created.account_id, user_id=created.user_id)
+
+
+@router.post(
+    "/accounts/{account_id}/invitations", status_code=201, responses={404: _ERROR, 409: _ERROR}
+)
+def invite_member(
+    account_id: uuid.UUID, body: InviteMemberRequest, container: Wired
+) -> InvitationResponse:
+    """Invites someone to the account, taking one of its seats; 409 when none is free."""
+    with _body_rules():
+        command = InviteMemberCommand(account_id=account_id, email=body.email)
+    invitation = container.invite_member().execute(command)
+    return InvitationResponse.of(invitation)
 
 
 @router.get("/accounts/{account_id}", responses=_NOT_FOUND)
@@ -105,18 +120,33 @@ async def _invalid_request(request: Request, error: RequestValidationError) -> J
     return _unprocessable(error.errors())
 
 
-async def _not_found(request: Request, error: NotFound) -> JSONResponse:
-    return _answer(404, str(error))
+async def _refused(request: Request, error: DomainError) -> JSONResponse:
+    return _answer(status_for(error), str(error))
 
 
-async def _conflict(request: Request, error: EmailAlreadyRegistered) -> JSONResponse:
-    return _answer(409, str(error))
+def status_for(error: DomainError) -> int:
+    for category, status_code in STATUS_BY_CATEGORY.items():
+        if isinstance(error, category):
+            return status_code
+    return UNCATEGORISED_STATUS
 
 
 async def _internal_error(request: Request, error: Exception) -> JSONResponse:
     # The details may hold internals (SQL, hosts, values): they go to the log, not the client.
     logger.exception("%s %s failed", request.method, request.url.path, exc_info=error)
     return _answer(500, "internal error")
+
+
+@contextmanager
+def _body_rules() -> Iterator[None]:
+    """A command's rules are about the request body: name the fields as FastAPI does.
+    (Only around building a command: a ValidationError elsewhere is a bug, answered 500.)"""
+    try:
+        yield
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**problem, "loc": ("body", *problem["loc"])} for problem in error.errors()]
+        ) from None
 
 
 def _unprocessable(problems: Iterable[Mapping[str, Any]]) -> JSONResponse:

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from application.commands import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, CreateAccountCommand
-from domain.accounts import Account, Role, User
+from domain.accounts import Account, Invitation, Role, User
 
 
 class RegisterAccountRequest(BaseModel):
@@ -36,18 +36,40 @@ class RegisterAccountRequest(BaseModel):
         )
 
 
+class InviteMemberRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(examples=["grace@example.com"])
+
+
 class AccountCreatedResponse(BaseModel):
     account_id: uuid.UUID
     user_id: uuid.UUID
 
 
+class InvitationResponse(BaseModel):
+    email: str
+    role: Role
+
+    @classmethod
+    def of(cls, invitation: Invitation) -> InvitationResponse:
+        return cls(email=str(invitation.email), role=invitation.role)
+
+
 class AccountResponse(BaseModel):
     id: uuid.UUID
     name: str
+    seat_limit: int
+    invitations: list[InvitationResponse]
 
     @classmethod
     def of(cls, account: Account) -> AccountResponse:
-        return cls(id=account.id, name=account.name)
+        return cls(
+            id=account.id,
+            name=account.name,
+            seat_limit=account.seat_limit,
+            invitations=[InvitationResponse.of(i) for i in account.invitations],
+        )
 
 
 class UserResponse(BaseModel):

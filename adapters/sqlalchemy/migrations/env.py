@@ -15,13 +15,13 @@ from alembic import context
 from sqlalchemy import Connection, pool
 
 from adapters.sqlalchemy.database import create_engine
-from adapters.sqlalchemy.models import Base
+from adapters.tables import metadata
 
 
 def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=metadata,
         # SQLite can alter little in place; batch operations rebuild the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         # The engine's explicit BEGIN (database.py) makes SQLite's DDL transactional too.

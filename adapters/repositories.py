@@ -1,0 +1,71 @@
+"""The application's repositories, declared once for every backend.
+
+An aggregate's repository is an AggregateRepository with its declaration, plus the queries its
+port adds. To add one, declare it here and list it in `Repositories`: every unit of work then
+offers it, and each call goes through the transaction engine's guard.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from adapters import tables
+from adapters.aggregates import Aggregate, AggregateRepository, Children
+from adapters.storage import RowStore, UniqueViolation
+from adapters.transactions import repository
+from application.ports import EmailMessage
+from domain.accounts import Account, User, UserId
+from domain.email import Email
+from domain.errors import DuplicateNotification, EmailAlreadyRegistered
+from domain.notifications import Notification
+
+
+class Accounts(AggregateRepository[Account]):
+    aggregate = Aggregate(
+        kind="account",
+        table=tables.accounts,
+        to_row=tables.account_row,
+        to_entity=tables.account_entity,
+        children=(Children(tables.invitations, parent_column="account_id"),),
+    )
+
+
+class Users(AggregateRepository[User]):
+    aggregate = Aggregate(
+        kind="user",
+        table=tables.users,
+        to_row=tables.user_row,
+        to_entity=tables.user_entity,
+        conflicts={"email": lambda user: EmailAlreadyRegistered(user.email)},
+    )
+
+    def get_by_email(self, email: Email) -> User | None:
+        return self._find_one("email", email.value)
+
+
+class Notifications:
+    """Notifications, written with the email that delivers them: the outbox's rows."""
+
+    def __init__(self, rows: RowStore) -> None:
+        self._rows = rows
+
+    def add(self, notification: Notification, message: EmailMessage, due_at: datetime) -> None:
+        row = tables.notification_row(notification, message, due_at)
+        try:
+            self._rows.insert(tables.notifications, [row])
+        except UniqueViolation as violation:
+            if violation.columns != ("idempotency_key",):
+                raise
+            raise DuplicateNotification(notification.idempotency_key) from None
+
+    def for_user(self, user_id: UserId) -> list[Notification]:
+        rows = self._rows.find(tables.notifications, "user_id", user_id)
+        return sorted((tables.notification_entity(row) for row in rows), key=lambda n: n.kind)
+
+
+class Repositories:
+    """The repositories of the application, on whichever unit of work inherits this."""
+
+    accounts = repository(Accounts)
+    users = repository(Users)
+    notifications = repository(Notifications)
