@@ -24,10 +24,19 @@ EntityT = TypeVar("EntityT")
 
 @dataclass(frozen=True)
 class Children:
-    """A child collection: rows of its own table, each referring to the root by one column."""
+    """A child collection: rows of its own table, each referring to the root by one column.
+
+    It is read back ordered by the rest of its table's key: where order matters beyond that,
+    store a position column.
+    """
 
     table: Table
     parent_column: str
+
+    def order(self, row: Row) -> Key:
+        return tuple(
+            row[c.name] for c in self.table.primary_key.columns if c.name != self.parent_column
+        )
 
 
 @dataclass(frozen=True)
@@ -60,8 +69,11 @@ class AggregateRepository(Generic[EntityT]):
         if version is not None:
             root[version] = 1
         self._insert(entity, self.aggregate.table, [root])
+        [parent_key] = key_of(self.aggregate.table, root)
         for child, rows in children.items():
-            self._insert(entity, child.table, rows)
+            self._insert(
+                entity, child.table, [{**r, child.parent_column: parent_key} for r in rows]
+            )
         if version is not None:
             setattr(entity, version, 1)
 
@@ -117,12 +129,12 @@ class AggregateRepository(Generic[EntityT]):
     def _child_rows(self, child: Children, key: Key) -> list[Row]:
         [parent_key] = key
         rows = self._rows.find(child.table, child.parent_column, parent_key)
-        return sorted((_without(row, child.parent_column) for row in rows), key=_sort_key)
+        return sorted((_without(row, child.parent_column) for row in rows), key=child.order)
 
     def _split(self, entity: EntityT) -> tuple[Row, dict[Children, list[Row]]]:
         row = self.aggregate.to_row(entity)
         children = {
-            c: sorted(row.pop(c.table.name), key=_sort_key) for c in self.aggregate.children
+            c: sorted(row.pop(c.table.name), key=c.order) for c in self.aggregate.children
         }
         return row, children
 
@@ -161,8 +173,3 @@ def _shown(key: Key) -> object:
 
 def _without(row: Row, column: str) -> Row:
     return {name: value for name, value in row.items() if name != column}
-
-
-def _sort_key(row: Row) -> list[tuple[str, str]]:
-    # Child rows are compared as lists: one order, whatever order the store returned them in.
-    return sorted((name, str(value)) for name, value in row.items())

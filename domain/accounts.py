@@ -42,7 +42,8 @@ class Invitation:
 
 @dataclass
 class Account:
-    """An account and its invitations: one aggregate, stored and versioned as a whole."""
+    """An account and its invitations (listed by email): one aggregate, stored and versioned
+    as a whole."""
 
     id: AccountId
     name: str
@@ -64,6 +65,7 @@ class Account:
             raise SeatLimitReached(self.seat_limit)
         invitation = Invitation(email, role)
         self.invitations.append(invitation)
+        self.invitations.sort(key=lambda i: i.email.value)
         return invitation
 
     def withdraw(self, email: Email) -> None:

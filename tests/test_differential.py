@@ -28,6 +28,8 @@ from tests.support import PASSWORD, Backend, backend_for
 EXAMPLES = int(os.environ.get("KEEL_DIFFERENTIAL_EXAMPLES", "30"))
 EMAILS = ["ada@example.com", "ADA@example.com", "grace@example.com", "alan@example.com"]
 NAMES = ["Engines", "Compilers", "Machines"]
+# More people than an account has seats (5), so that invitations run out of them.
+INVITEES = [f"{name}@example.org" for name in ("ida", "joan", "kay", "lin", "mae", "noor", "ola")]
 
 
 class Boom(Exception):
@@ -39,6 +41,7 @@ class Step:
     action: str
     email: str
     name: str = ""
+    invitee: str = INVITEES[0]
 
 
 steps = st.builds(
@@ -53,10 +56,13 @@ steps = st.builds(
             "stale_rename",
             "read",
             "on_commit",
+            "invite",
+            "withdraw",
         ]
     ),
     email=st.sampled_from(EMAILS),
     name=st.sampled_from(NAMES),
+    invitee=st.sampled_from(INVITEES),
 )
 
 
@@ -112,6 +118,14 @@ class World:
         user = uow.users.get_by_email(Email(step.email))
         if user is None:
             return "no such user"
+        if step.action in ("invite", "withdraw"):
+            account = uow.accounts.get_for_update(user.account_id)
+            if step.action == "invite":
+                account.invite(Email(step.invitee))
+            else:
+                account.withdraw(Email(step.invitee))
+            uow.accounts.save(account)
+            return (len(account.invitations), account.version)
         account = uow.accounts.get(user.account_id)
         if step.action == "read":
             return (account.name, account.version, user.role.value, user.version)
@@ -136,6 +150,7 @@ class World:
                 else (
                     self.uow.accounts.get(user.account_id).name,
                     self.uow.accounts.get(user.account_id).version,
+                    self.uow.accounts.get(user.account_id).invitations,
                     user.version,
                     [n.kind.value for n in self.uow.notifications.for_user(user.id)],
                 )
@@ -146,6 +161,7 @@ class World:
         rows = self.backend.rows
         return (
             rows("accounts"),
+            rows("invitations"),
             rows("users"),
             rows("notifications"),
             len(self.backend.sender.sent),
