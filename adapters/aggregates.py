@@ -133,9 +133,7 @@ class AggregateRepository(Generic[EntityT]):
 
     def _split(self, entity: EntityT) -> tuple[Row, dict[Children, list[Row]]]:
         row = self.aggregate.to_row(entity)
-        children = {
-            c: sorted(row.pop(c.table.name), key=c.order) for c in self.aggregate.children
-        }
+        children = {c: sorted(row.pop(c.table.name), key=c.order) for c in self.aggregate.children}
         return row, children
 
     def _replace(
