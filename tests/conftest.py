@@ -1,6 +1,7 @@
 """One suite, three backends: every test that takes `backend` runs on memory, SQLite and
-PostgreSQL. PostgreSQL is read from KEEL_TEST_POSTGRES_URL; without it those tests are skipped
-with a visible reason, except under CI=true, where a missing PostgreSQL fails the run."""
+PostgreSQL. PostgreSQL is read from KEEL_TEST_POSTGRES_URL; without it the suite starts a
+throwaway server of its own (tests/postgres_server.py). If that cannot start, those tests are
+skipped with the reason, except under CI=true, where a missing PostgreSQL fails the run."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from adapters.sqlalchemy.models import Base
 from application.commands import CreateAccountCommand
 from application.ports import UnitOfWork
 from bootstrap import Container, Settings, build_container
+from tests.postgres_server import PostgresUnavailable, ThrowawayPostgres, session_fixture
 
 BACKENDS = ["memory", "sqlite", "postgres"]
 PASSWORD = "correct horse battery staple"
@@ -81,14 +83,25 @@ def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine.dispose()
 
 
+THROWAWAY_POSTGRES = ThrowawayPostgres()
+throwaway_postgres = session_fixture(THROWAWAY_POSTGRES)
+
+
 def postgres_url() -> str:
-    """The PostgreSQL server under test; skips the test without one, fails it under CI."""
+    """The PostgreSQL server under test: KEEL_TEST_POSTGRES_URL, else a throwaway server
+    started for this session. Skips the test without either, fails it under CI."""
     url = os.environ.get("KEEL_TEST_POSTGRES_URL")
-    if not url:
+    if url:
+        return url
+    try:
+        return THROWAWAY_POSTGRES.url()
+    except PostgresUnavailable as error:
+        reason = (
+            f"PostgreSQL not tested: no KEEL_TEST_POSTGRES_URL, and no throwaway server: {error}"
+        )
         if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but KEEL_TEST_POSTGRES_URL is unset: PostgreSQL must be tested")
-        pytest.skip("PostgreSQL not tested: set KEEL_TEST_POSTGRES_URL (CI always does)")
-    return url
+            pytest.fail(reason)
+        pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
