@@ -26,8 +26,9 @@ lint: $(BIN)/keel
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy domain application adapters entrypoints bootstrap.py
 
-# The PostgreSQL tests run when KEEL_TEST_POSTGRES_URL is set (.ci/run sets it). Verbose, so
-# the output shows each backend test run on memory, sqlite and postgres.
+# The PostgreSQL tests run on KEEL_TEST_POSTGRES_URL when it is set (.ci/run sets it), else on
+# a throwaway server the suite starts itself. Verbose, so the output shows each backend test
+# run on memory, sqlite and postgres.
 test: lint
 	$(BIN)/pytest --verbose --cov --cov-report=term
 
