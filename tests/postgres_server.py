@@ -79,10 +79,12 @@ class ThrowawayPostgres:
         if self._url is None:
             try:
                 self._url = self._start()
-            except PostgresUnavailable as failure:
+            except (PostgresUnavailable, OSError) as error:  # OSError: the temporary directory
                 self.stop()
-                self._failure = failure
-                raise
+                self._failure = (
+                    error if isinstance(error, PostgresUnavailable) else PostgresUnavailable(error)
+                )
+                raise self._failure from None
         return self._url
 
     def stop(self) -> None:
