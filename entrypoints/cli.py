@@ -13,18 +13,19 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import uvicorn
-from alembic.util import CommandError
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 
-from adapters.sqlalchemy.migrations import downgrade, upgrade
-from application.commands import CreateAccountCommand, RetryNotificationCommand
 from application.errors import ApplicationError, StorageError
-from bootstrap import Container, Settings, build_container
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound
-from entrypoints.http.app import create_app
+
+# The rest is imported where a command needs it, so that `keel --help` starts at once and no
+# command loads FastAPI, uvicorn or Alembic unless it serves or migrates.
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
+    from bootstrap import Container
 
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
@@ -43,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    from bootstrap import Settings, build_container  # only once a command runs: not for --help
+
     container = build_container(Settings())
     try:
         return int(arguments.run(container, arguments))
@@ -109,17 +112,19 @@ def _parser() -> argparse.ArgumentParser:
         "upgrade", help=upgrading, description=upgrading
     )
     database_upgrade.add_argument("revision", nargs="?", default="head", metavar="REVISION")
-    database_upgrade.set_defaults(run=_migrate_database, migrate=upgrade)
+    database_upgrade.set_defaults(run=_migrate_database, direction="upgrade")
     downgrading = "undo the migrations down to REVISION (base: drop every table)"
     database_downgrade = database_commands.add_parser(
         "downgrade", help=downgrading, description=downgrading
     )
     database_downgrade.add_argument("revision", metavar="REVISION")
-    database_downgrade.set_defaults(run=_migrate_database, migrate=downgrade)
+    database_downgrade.set_defaults(run=_migrate_database, direction="downgrade")
     return parser
 
 
 def _register(container: Container, arguments: argparse.Namespace) -> int:
+    from application.commands import CreateAccountCommand  # pydantic models: not for --help
+
     if arguments.password is None:
         password = getpass.getpass("Password: ")
         confirmation = getpass.getpass("Repeat password: ")
@@ -173,6 +178,8 @@ def _show_outbox(container: Container, arguments: argparse.Namespace) -> int:
 
 
 def _retry_notification(container: Container, arguments: argparse.Namespace) -> int:
+    from application.commands import RetryNotificationCommand  # pydantic models: not for --help
+
     command = RetryNotificationCommand(notification_id=arguments.notification_id)
     container.retry_dead_notification().execute(command)
     print(f"notification {command.notification_id} is pending again")
@@ -180,9 +187,16 @@ def _retry_notification(container: Container, arguments: argparse.Namespace) -> 
 
 
 def _serve(container: Container, arguments: argparse.Namespace) -> int:
+    # FastAPI and uvicorn: only the command that serves pays for loading them.
+    import uvicorn
+
+    from entrypoints.http.app import create_app
+
     if container.config.backend() == "sqlalchemy" and container.engine().dialect.name == "sqlite":
         # An embedded database belongs to this process; a shared server's schema is changed
         # on purpose with `keel db`, never as a side effect of starting a server.
+        from adapters.sqlalchemy.migrations import upgrade  # Alembic: only when it migrates
+
         upgrade(container.engine())
     uvicorn.run(create_app(container), host=arguments.host, port=arguments.port)
     return 0
@@ -192,8 +206,14 @@ def _migrate_database(container: Container, arguments: argparse.Namespace) -> in
     if container.config.backend() == "memory":
         print("keel: the memory backend has no schema", file=sys.stderr)
         return 0
+    # Alembic: only the commands that migrate pay for loading it.
+    from alembic.util import CommandError
+
+    from adapters.sqlalchemy.migrations import downgrade, upgrade
+
+    migrate = upgrade if arguments.direction == "upgrade" else downgrade
     try:
-        arguments.migrate(container.engine(), arguments.revision)
+        migrate(container.engine(), arguments.revision)
     except CommandError as error:  # e.g. a revision that does not exist
         print(f"keel: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

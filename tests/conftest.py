@@ -1,7 +1,8 @@
 """One suite, three backends: every test that takes `backend` (the application wired by its
 container) or `uow` (a unit of work with the test-only widgets) runs on memory, SQLite and
-PostgreSQL. PostgreSQL is read from KEEL_TEST_POSTGRES_URL; without it those tests
-are skipped with a visible reason, except under CI=true, where a missing PostgreSQL fails."""
+PostgreSQL. PostgreSQL is read from KEEL_TEST_POSTGRES_URL; without it the suite starts a
+throwaway server of its own (tests/postgres_server.py). If that cannot start, those tests are
+skipped with the reason, except under CI=true, where a missing PostgreSQL fails the run."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from sqlalchemy import Engine, func, select
 from adapters.memory.database import InMemoryDatabase
 from adapters.sqlalchemy.database import create_engine, create_schema
 from adapters.tables import metadata
-from tests.support import BACKENDS, Backend, backend_for, empty, postgres_url
+from tests.postgres_server import session_fixture
+from tests.support import BACKENDS, THROWAWAY_POSTGRES, Backend, backend_for, empty, postgres_url
 from tests.widgets import (
     InMemoryWidgetUnitOfWork,
     SqlAlchemyWidgetUnitOfWork,
@@ -40,6 +42,9 @@ def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine = _prepared(create_engine(f"sqlite:///{path}"))
     yield engine
     engine.dispose()
+
+
+throwaway_postgres = session_fixture(THROWAWAY_POSTGRES)
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from adapters.tables import metadata
 from application.commands import CreateAccountCommand
 from application.ports import UnitOfWork
 from bootstrap import Container, Settings, build_container
+from tests.postgres_server import PostgresUnavailable, ThrowawayPostgres
 
 BACKENDS = ["memory", "sqlite", "postgres"]
 PASSWORD = "correct horse battery staple"
@@ -67,14 +68,25 @@ class Backend:
             return int(connection.scalar(orphans))
 
 
+# Started on first use, stopped when the session ends (a fixture in conftest.py).
+THROWAWAY_POSTGRES = ThrowawayPostgres()
+
+
 def postgres_url() -> str:
-    """The PostgreSQL server under test; skips the test without one, fails it under CI."""
+    """The PostgreSQL server under test: KEEL_TEST_POSTGRES_URL, else a throwaway server
+    started for this session. Skips the test without either, fails it under CI."""
     url = os.environ.get("KEEL_TEST_POSTGRES_URL")
-    if not url:
+    if url:
+        return url
+    try:
+        return THROWAWAY_POSTGRES.url()
+    except PostgresUnavailable as error:
+        reason = (
+            f"PostgreSQL not tested: no KEEL_TEST_POSTGRES_URL, and no throwaway server: {error}"
+        )
         if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but KEEL_TEST_POSTGRES_URL is unset: PostgreSQL must be tested")
-        pytest.skip("PostgreSQL not tested: set KEEL_TEST_POSTGRES_URL (CI always does)")
-    return url
+            pytest.fail(reason)
+        pytest.skip(reason)
 
 
 def empty(engine: Engine, schema: MetaData = metadata) -> None:

@@ -150,3 +150,17 @@ def test_a_database_that_was_never_migrated_exits_3_naming_no_internals(
 
     assert exit_code == 3
     assert capsys.readouterr().err.strip() == "keel: the database failed: OperationalError"
+
+
+def test_importing_the_cli_loads_neither_fastapi_nor_uvicorn_nor_alembic() -> None:
+    # In a fresh interpreter: this one has loaded them all for the other tests.
+    loaded = (
+        "import sys, entrypoints.cli; "
+        "print(*sorted({name.partition('.')[0] for name in sys.modules}))"
+    )
+
+    finished = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", loaded], capture_output=True, text=True, check=True
+    )
+
+    assert not {"fastapi", "uvicorn", "alembic"} & set(finished.stdout.split())
