@@ -1,5 +1,5 @@
 """The transaction engine's contract, on every backend, with a test-only aggregate (widgets):
-these tests stand without the example domain. docs/transactions.md says what they prove."""
+these tests stand without the example domain."""
 
 from __future__ import annotations
 
