@@ -26,7 +26,7 @@ from adapters.tables import metadata
 from entrypoints.cli import main
 from tests.support import postgres_url
 
-TABLES = {"accounts", "invitations", "users", "notifications"}
+TABLES = set(metadata.tables)
 
 
 @pytest.fixture
