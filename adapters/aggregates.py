@@ -71,9 +71,9 @@ class AggregateRepository(Generic[EntityT]):
         self._insert(entity, self.aggregate.table, [root])
         [parent_key] = key_of(self.aggregate.table, root)
         for child, rows in children.items():
-            self._insert(
-                entity, child.table, [{**r, child.parent_column: parent_key} for r in rows]
-            )
+            if rows:
+                parented = [{**row, child.parent_column: parent_key} for row in rows]
+                self._insert(entity, child.table, parented)
         if version is not None:
             setattr(entity, version, 1)
 

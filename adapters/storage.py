@@ -7,6 +7,7 @@ A row is a dict of column values. Keys are tuples of the primary key's values, i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Mapping
 from typing import Any, Protocol
 
@@ -60,4 +61,9 @@ class RowStore(Protocol):
 
 
 def key_of(table: Table, row: Mapping[str, Any]) -> Key:
-    return tuple(row[column.name] for column in table.primary_key.columns)
+    return tuple(row[name] for name in _key_columns(table))
+
+
+@functools.cache
+def _key_columns(table: Table) -> tuple[str, ...]:
+    return tuple(column.name for column in table.primary_key.columns)

@@ -36,10 +36,12 @@ RepositoryT = TypeVar("RepositoryT")
 @dataclass
 class Block:
     """One open `with uow.transaction():` block: who opened it, its savepoint (none for the
-    outermost), its callbacks, and the failure that doomed it."""
+    outermost, or for a nested block that joins without one), its callbacks, and the failure
+    that doomed it."""
 
     opened_by: object
     savepoint: object = None
+    joined: bool = False  # nested without a savepoint: its failure is its parent's
     callbacks: list[Callable[[], None]] = field(default_factory=list)
     failure: BaseException | None = None
 
@@ -153,8 +155,8 @@ class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
             f"{type(self).__name__}-{id(self)}", default=None
         )
 
-    def transaction(self, durable: bool = False) -> TransactionBlock:
-        return TransactionBlock(self, durable)
+    def transaction(self, durable: bool = False, savepoint: bool = True) -> TransactionBlock:
+        return TransactionBlock(self, durable, savepoint)
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         self.active_transaction().blocks[-1].callbacks.append(callback)
@@ -178,18 +180,22 @@ class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
             return None
         return current
 
-    def _enter(self, block: object, durable: bool) -> None:
+    def _enter(self, block: object, durable: bool, savepoint: bool) -> None:
         current = self._current_transaction()
         if current is None:
             self._current.set(Transaction(self._begin(), opened_by=block))
         elif durable:
             raise NestedDurableTransaction()
+        elif not savepoint:
+            current.usable()
+            current.blocks.append(Block(opened_by=block, joined=True))
         else:
             current.usable()
-            savepoint = self._begin_savepoint(current.handle)
-            current.blocks.append(Block(opened_by=block, savepoint=savepoint))
+            current.blocks.append(
+                Block(opened_by=block, savepoint=self._begin_savepoint(current.handle))
+            )
 
-    def _exit(self, block: object, failed: bool) -> None:
+    def _exit(self, block: object, error: BaseException | None) -> None:
         transaction = self._current_transaction()
         if transaction is None or transaction.blocks[-1].opened_by is not block:
             # An inner block was never exited (an abandoned generator, say): nothing in this
@@ -198,28 +204,35 @@ class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
                 self._close(transaction, commit=False)
             raise TransactionError("transaction blocks were exited out of order; rolled back")
         if len(transaction.blocks) > 1:
-            self._exit_nested(transaction, failed)
+            self._exit_nested(transaction, error)
         else:
-            self._exit_outermost(transaction, failed)
+            self._exit_outermost(transaction, error)
 
-    def _exit_nested(self, transaction: Transaction[HandleT], failed: bool) -> None:
+    def _exit_nested(self, transaction: Transaction[HandleT], error: BaseException | None) -> None:
         block = transaction.blocks.pop()
-        savepoint = cast(SavepointT, block.savepoint)
-        if failed or block.failure is not None:
-            self._rollback_savepoint(transaction.handle, savepoint)
-            if not failed:
-                block.raise_if_doomed()
+        parent = transaction.blocks[-1]
+        failure = error or block.failure
+        if failure is None:
+            if not block.joined:
+                self._release_savepoint(transaction.handle, cast(SavepointT, block.savepoint))
+            parent.callbacks.extend(block.callbacks)
             return
-        self._release_savepoint(transaction.handle, savepoint)
-        transaction.blocks[-1].callbacks.extend(block.callbacks)
+        if block.joined:
+            parent.failure = failure  # nothing can undo a joined block alone
+        else:
+            self._rollback_savepoint(transaction.handle, cast(SavepointT, block.savepoint))
+        if error is None:
+            block.raise_if_doomed()
 
-    def _exit_outermost(self, transaction: Transaction[HandleT], failed: bool) -> None:
+    def _exit_outermost(
+        self, transaction: Transaction[HandleT], error: BaseException | None
+    ) -> None:
         [block] = transaction.blocks
         doomed = block.failure is not None
-        self._close(transaction, commit=not (failed or doomed))
-        if doomed and not failed:
+        self._close(transaction, commit=error is None and not doomed)
+        if doomed and error is None:
             block.raise_if_doomed()
-        if failed or doomed:
+        if error is not None or doomed:
             return
         # Outside the transaction, so that a callback may open a transaction of its own.
         for callback in block.callbacks:
@@ -262,17 +275,23 @@ class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
 
 
 class TransactionBlock:
-    """One `with uow.transaction():`. It keeps no state of its own: whether it is outermost or
-    nested is decided when it is entered, and what it opened is kept on the transaction of the
-    thread or task that entered it. So one block object may be kept and entered again, nested
-    or from several threads at once."""
+    """One `with uow.transaction():`. Nested, it is a savepoint; with savepoint=False it joins
+    the enclosing block instead, like Django's `atomic(savepoint=False)`: one round trip less,
+    and a failure inside fails the enclosing block too.
 
-    def __init__(self, uow: TransactionalUnitOfWork[Any, Any], durable: bool) -> None:
+    It keeps no state of its own: whether it is outermost or nested is decided when it is
+    entered, and what it opened is kept on the transaction of the thread or task that entered
+    it. So one block object may be kept and entered again, nested or from several threads."""
+
+    def __init__(
+        self, uow: TransactionalUnitOfWork[Any, Any], durable: bool, savepoint: bool
+    ) -> None:
         self._uow = uow
         self._durable = durable
+        self._savepoint = savepoint
 
     def __enter__(self) -> None:
-        self._uow._enter(self, self._durable)
+        self._uow._enter(self, self._durable, self._savepoint)
 
     def __exit__(
         self,
@@ -280,4 +299,4 @@ class TransactionBlock:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._uow._exit(self, failed=error is not None)
+        self._uow._exit(self, error)

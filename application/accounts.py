@@ -40,7 +40,8 @@ class CreateAccount(UseCase[CreateAccountCommand, AccountCreated]):
         account, admin = User.create_with_account(
             Email(command.email), password_hash, command.account_name
         )
-        with self._uow.transaction():
+        # Joined, not a savepoint: a caller's block fails with it, as it would with its error.
+        with self._uow.transaction(savepoint=False):
             self._uow.accounts.add(account)
             self._uow.users.add(admin)
         return AccountCreated(account_id=account.id, user_id=admin.id)
@@ -69,7 +70,7 @@ class RegisterAccount(UseCase[CreateAccountCommand, AccountCreated]):
             try:
                 with self._uow.transaction():  # a savepoint: a failed welcome undoes only itself
                     self._queue_welcome_email.execute(
-                        QueueWelcomeEmailCommand(user_id=created.user_id)
+                        QueueWelcomeEmailCommand(user_id=created.user_id, email=command.email)
                     )
             except Exception:
                 logger.exception("no welcome email for user %s", created.user_id)

@@ -66,6 +66,9 @@ class CreateAccountCommand(Command):
 
 class QueueWelcomeEmailCommand(Command):
     user_id: uuid.UUID
+    # The address is the user's, validated when they registered: the domain's Email checks
+    # its shape again, without a second (costly) deliverability-grade validation.
+    email: str
 
 
 class ChangeAccountNameCommand(Command):

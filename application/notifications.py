@@ -6,6 +6,7 @@ from application.commands import QueueWelcomeEmailCommand
 from application.ports import Clock, EmailMessage, UnitOfWork
 from application.use_case import UseCase
 from domain.accounts import UserId
+from domain.email import Email
 from domain.notifications import Notification, NotificationId
 
 
@@ -30,9 +31,9 @@ class QueueWelcomeEmail(UseCase[QueueWelcomeEmailCommand, NotificationId]):
         self._clock = clock
 
     def execute(self, command: QueueWelcomeEmailCommand) -> NotificationId:
-        with self._uow.transaction():
-            user = self._uow.users.get(UserId(command.user_id))
-            notification = Notification.welcome(user)
+        # Joined, not a savepoint: a caller that wants the welcome optional opens one.
+        with self._uow.transaction(savepoint=False):
+            notification = Notification.welcome(UserId(command.user_id), Email(command.email))
             self._uow.notifications.add(
                 notification, welcome_message(notification), due_at=self._clock.now()
             )

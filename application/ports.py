@@ -141,8 +141,14 @@ class UnitOfWork(Protocol):
     @property
     def outbox(self) -> Outbox: ...
 
-    def transaction(self, durable: bool = False) -> AbstractContextManager[None]:
-        """Begins a transaction, or a savepoint when one is active; durable refuses to nest."""
+    def transaction(
+        self, durable: bool = False, savepoint: bool = True
+    ) -> AbstractContextManager[None]:
+        """Begins a transaction, or a savepoint when one is active; durable refuses to nest.
+
+        savepoint=False joins an active transaction without a savepoint: a failure inside then
+        fails the enclosing block too. For a step whose error its callers propagate anyway.
+        """
         ...
 
     def on_commit(self, callback: Callable[[], None]) -> None:

@@ -1,8 +1,10 @@
 """Registration written straight against the drivers (psycopg 3, sqlite3): no ORM, no unit
-of work, the same two INSERTs in one transaction. Also the bulk loads for the scale rows."""
+of work, the statements keel sends: the account and its admin, then the welcome in a
+savepoint, in one transaction. Also the bulk loads for the scale rows."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from collections.abc import Iterable
@@ -11,14 +13,24 @@ import psycopg
 
 ACCOUNT_COLUMNS = "id, name, seat_limit, version"
 USER_COLUMNS = "id, account_id, email, password_hash, role, version"
+NOTIFICATION_COLUMNS = (
+    "id, user_id, kind, recipient, idempotency_key, payload, status, attempts, next_attempt_at"
+)
+# What each registration sends: BEGIN, 2 INSERTs, SAVEPOINT, INSERT, COMMIT.
+STATEMENTS_PER_REGISTRATION = 6
+
+
+def _welcome(user_id: object, email: str) -> tuple[object, ...]:
+    payload = json.dumps({"subject": "Welcome to keel", "body": f"Hello {email}"})
+    return (uuid.uuid4(), user_id, "welcome", email, f"welcome:{user_id}", payload, "pending", 0)
 
 
 class RawPostgres:
     def __init__(self, conninfo: str) -> None:
         self._connection = psycopg.connect(conninfo)
 
-    def register(self, email: str, password_hash: str) -> None:
-        account_id = uuid.uuid4()
+    def register(self, email: str, password_hash: str, welcome: bool = True) -> None:
+        account_id, user_id = uuid.uuid4(), uuid.uuid4()
         with self._connection.transaction():
             self._connection.execute(
                 f"INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (%s, %s, 5, 1)",
@@ -26,8 +38,15 @@ class RawPostgres:
             )
             self._connection.execute(
                 f"INSERT INTO users ({USER_COLUMNS}) VALUES (%s, %s, %s, %s, 'admin', 1)",
-                (uuid.uuid4(), account_id, email, password_hash),
+                (user_id, account_id, email, password_hash),
             )
+            if welcome:
+                self._connection.execute("SAVEPOINT welcome")
+                self._connection.execute(
+                    f"INSERT INTO notifications ({NOTIFICATION_COLUMNS})"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now())",
+                    _welcome(user_id, email),
+                )
 
     def load_users(self, emails: Iterable[str], password_hash: str) -> None:
         """COPYs one account and its admin per email, then refreshes the planner's statistics."""
@@ -51,16 +70,25 @@ class RawSqlite:
         self._connection = sqlite3.connect(path)
         self._connection.execute("PRAGMA foreign_keys = ON")  # as the keel engine enables
 
-    def register(self, email: str, password_hash: str) -> None:
-        account_id = uuid.uuid4().hex  # SQLAlchemy's Uuid type stores 32 hex digits on SQLite
+    def register(self, email: str, password_hash: str, welcome: bool = True) -> None:
+        # SQLAlchemy's Uuid type stores 32 hex digits on SQLite.
+        account_id, user_id = uuid.uuid4().hex, uuid.uuid4().hex
         with self._connection:
             self._connection.execute(
                 f"INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (?, ?, 5, 1)", (account_id, email)
             )
             self._connection.execute(
                 f"INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, 'admin', 1)",
-                (uuid.uuid4().hex, account_id, email, password_hash),
+                (user_id, account_id, email, password_hash),
             )
+            if welcome:
+                self._connection.execute("SAVEPOINT welcome")
+                notification_id, *rest = _welcome(user_id, email)
+                self._connection.execute(
+                    f"INSERT INTO notifications ({NOTIFICATION_COLUMNS})"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, datetime('now'))",
+                    (uuid.UUID(str(notification_id)).hex, *rest),
+                )
 
     def load_users(self, emails: Iterable[str], password_hash: str) -> None:
         """Inserts one account and its admin per email with executemany, in one transaction."""

@@ -1,23 +1,29 @@
-"""One registration (an account and its admin user, in one transaction) written three ways:
-(a) through keel, (b) by hand with a SQLAlchemy Session, (c) by hand with the raw driver.
+"""One registration written four ways: (a) through keel, (b) by hand with a SQLAlchemy
+Session, (c) by hand with the raw driver, and on memory (d) with bare dicts.
 
-Each call registers a fresh, unique email and hashes the password with the same cheapest
-argon2id. Beyond that, (a) does what the service does and the others skip: it validates a
-CreateAccountCommand and builds the domain entities before the two INSERTs.
+A registration is what `POST /accounts` runs: the account and its admin user, then the
+welcome email queued in a savepoint (optional: its failure would undo only itself), in one
+transaction. Each call registers a fresh, unique email and hashes the password with the same
+cheapest argon2id. (a) and (d) also build and validate the CreateAccountCommand, as the
+service does; (b) and (c) skip that.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
 import uuid
+from datetime import UTC, datetime
 
 import argon2
 from pydantic import SecretStr
+from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from adapters import tables
 from application.commands import CreateAccountCommand
+from application.notifications import welcome_message
 from application.ports import UnitOfWork
 from bench.databases import (
     ARGON2_MEMORY_COST_KIB,
@@ -26,10 +32,14 @@ from bench.databases import (
     Backend,
 )
 from bench.timing import Operation
+from domain.accounts import UserId
+from domain.email import Email
+from domain.notifications import Notification
 
 PASSWORD = "correct horse battery staple"  # noqa: S105  (a throwaway benchmark password)
 
 _numbers = itertools.count()
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class Rows(DeclarativeBase):
@@ -44,6 +54,10 @@ class AccountRow(Rows):
 class UserRow(Rows):
     __table__ = tables.users
     __mapper_args__ = {"version_id_col": tables.users.c.version}  # noqa: RUF012
+
+
+class NotificationRow(Rows):
+    __table__ = tables.notifications
 
 
 def unique_email() -> str:
@@ -65,12 +79,12 @@ def command() -> CreateAccountCommand:
     )
 
 
-def through_keel(backend: Backend) -> Operation:
-    """(a) container -> CreateAccount -> unit of work -> repositories, command validated."""
-    container = backend.container
+def through_keel(backend: Backend, use_case: str = "register_account") -> Operation:
+    """(a) container -> RegisterAccount (or CreateAccount) -> unit of work, command validated."""
+    build = getattr(backend.container, use_case)
 
     def register() -> None:
-        container.create_account().execute(command())
+        build().execute(command())
 
     return register
 
@@ -85,7 +99,7 @@ def through_keel_unvalidated(backend: Backend) -> Operation:
         command = CreateAccountCommand.model_construct(
             email=unique_email(), password=password, password_confirmation=password
         )
-        container.create_account().execute(command)
+        container.register_account().execute(command)
 
     return register
 
@@ -105,37 +119,110 @@ def inside_blocks(backend: Backend, blocks: int) -> Operation:
     return register
 
 
-def with_a_session(backend: Backend) -> Operation:
-    """(b) A hand-written SQLAlchemy Session on the same engine: rows, no domain, no ports."""
+def with_a_session(backend: Backend, welcome: bool = True) -> Operation:
+    """(b) A hand-written SQLAlchemy Session on the same engine: rows, no domain, no ports; the
+    welcome in a savepoint of its own, as keel does."""
     engine = backend.engine
     hasher = cheapest_hasher()
 
     def register() -> None:
         email = unique_email()
         password_hash = hasher.hash(PASSWORD)
-        account_id = uuid.uuid4()
+        account_id, user_id = uuid.uuid4(), uuid.uuid4()
         with Session(engine) as session, session.begin():
             session.add(AccountRow(id=account_id, name=email, seat_limit=5))
             session.add(
                 UserRow(
-                    id=uuid.uuid4(),
+                    id=user_id,
                     account_id=account_id,
                     email=email,
                     password_hash=password_hash,
                     role="admin",
                 )
             )
+            if welcome:
+                with session.begin_nested():
+                    notification = Notification.welcome(UserId(user_id), Email(email))
+                    session.add(
+                        NotificationRow(
+                            **tables.notification_row(
+                                notification, welcome_message(notification), NOW
+                            )
+                        )
+                    )
 
     return register
 
 
-def with_the_driver(backend: Backend) -> Operation:
-    """(c) Raw psycopg 3 or sqlite3: two INSERTs in one transaction on a kept connection."""
+def with_the_driver(backend: Backend, welcome: bool = True) -> Operation:
+    """(c) Raw psycopg 3 or sqlite3: the same statements on a kept connection."""
     assert backend.raw is not None, "the memory backend has no driver"
     raw = backend.raw
     hasher = cheapest_hasher()
 
     def register() -> None:
-        raw.register(unique_email(), hasher.hash(PASSWORD))
+        raw.register(unique_email(), hasher.hash(PASSWORD), welcome)
 
     return register
+
+
+class BareDicts:
+    """(d) The limit for the memory backend: the same rows in dicts, the same uniqueness
+    checks under one lock, the same hash and command validation; no unit of work."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._accounts: dict[uuid.UUID, dict[str, object]] = {}
+        self._users: dict[uuid.UUID, dict[str, object]] = {}
+        self._user_by_email: dict[str, uuid.UUID] = {}
+        self._notifications: dict[uuid.UUID, dict[str, object]] = {}
+        self._idempotency_keys: set[str] = set()
+        self._hasher = cheapest_hasher()
+
+    def register(self) -> None:
+        registration = command()
+        password_hash = self._hasher.hash(registration.password.get_secret_value())
+        email = Email(registration.email)
+        account_id, user_id = uuid.uuid4(), uuid.uuid4()
+        notification = Notification.welcome(UserId(user_id), email)
+        with self._lock:
+            if email.value in self._user_by_email:
+                raise ValueError(f"email already registered: {email}")
+            self._accounts[account_id] = {"id": account_id, "name": email.value, "version": 1}
+            self._users[user_id] = {
+                "id": user_id,
+                "account_id": account_id,
+                "email": email.value,
+                "password_hash": password_hash,
+                "role": "admin",
+                "version": 1,
+            }
+            self._user_by_email[email.value] = user_id
+            if notification.idempotency_key in self._idempotency_keys:
+                raise ValueError(f"notification already recorded: {notification.idempotency_key}")
+            self._notifications[notification.id] = tables.notification_row(
+                notification, welcome_message(notification), NOW
+            )
+            self._idempotency_keys.add(notification.idempotency_key)
+
+
+def statements_per_registration(backend: Backend, operation: Operation, runs: int = 5) -> float:
+    """What the client sends per registration on this engine: statements, BEGIN and COMMIT."""
+    sent: list[str] = []
+
+    def count(*_: object) -> None:
+        sent.append("statement")
+
+    engine = backend.engine
+    listeners = [("before_cursor_execute", count), ("commit", count)]
+    if engine.dialect.name == "postgresql":  # psycopg sends BEGIN itself; SQLite's is a statement
+        listeners.append(("begin", count))
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
+    try:
+        for _ in range(runs):
+            operation()
+    finally:
+        for name, listener in listeners:
+            event.remove(engine, name, listener)
+    return len(sent) / runs

@@ -12,7 +12,8 @@ from bench.databases import Backend
 from bench.registration import PASSWORD, cheapest_hasher
 from bench.table import Table, micros, times, verdict
 from bench.timing import measure
-from domain.accounts import Email, User
+from domain.accounts import User
+from domain.email import Email
 
 BATCH = 10_000
 

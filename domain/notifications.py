@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import NewType
 
-from domain.accounts import User, UserId
+from domain.accounts import UserId
 from domain.email import Email
 
 NotificationId = NewType("NotificationId", uuid.UUID)
@@ -30,10 +30,10 @@ class Notification:
         return f"{self.kind}:{self.user_id}"
 
     @classmethod
-    def welcome(cls, user: User) -> Notification:
+    def welcome(cls, user_id: UserId, recipient: Email) -> Notification:
         return cls(
             id=NotificationId(uuid.uuid4()),
-            user_id=user.id,
+            user_id=user_id,
             kind=NotificationKind.WELCOME,
-            recipient=user.email,
+            recipient=recipient,
         )

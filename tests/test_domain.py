@@ -54,7 +54,10 @@ def test_a_password_hash_never_appears_in_a_users_repr() -> None:
 def test_a_welcome_notification_has_one_idempotency_key_per_user() -> None:
     _, user = User.create_with_account(Email("ada@example.com"), "h")
 
-    first, second = Notification.welcome(user), Notification.welcome(user)
+    first, second = (
+        Notification.welcome(user.id, user.email),
+        Notification.welcome(user.id, user.email),
+    )
 
     assert first.kind is NotificationKind.WELCOME
     assert first.id != second.id

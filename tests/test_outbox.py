@@ -98,7 +98,7 @@ def seed_notifications(backend: Backend, count: int) -> None:
             account, user = User.create_with_account(Email(f"user{number}@example.com"), "h")
             uow.accounts.add(account)
             uow.users.add(user)
-            notification = Notification.welcome(user)
+            notification = Notification.welcome(user.id, user.email)
             uow.notifications.add(notification, welcome_message(notification), ManualClock().now())
 
 

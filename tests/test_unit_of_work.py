@@ -106,6 +106,60 @@ def test_a_nested_block_sees_the_outer_writes_and_the_outer_sees_the_released_on
         assert uow.widgets.get(inner.id).name == "inner"
 
 
+def test_a_failed_nested_block_keeps_what_an_earlier_sibling_block_wrote(
+    uow: WidgetUnitOfWork,
+) -> None:
+    with uow.transaction():
+        with uow.transaction():
+            add_widget(uow, "sibling")
+        with pytest.raises(Boom), uow.transaction():
+            add_widget(uow, "failed")
+            raise Boom
+
+    assert names(uow, "sibling", "failed") == ["sibling"]
+
+
+def test_a_block_joined_without_a_savepoint_commits_with_the_enclosing_one(
+    uow: WidgetUnitOfWork,
+) -> None:
+    ran: list[str] = []
+
+    with uow.transaction():
+        with uow.transaction(savepoint=False):
+            add_widget(uow, "joined")
+            uow.on_commit(lambda: ran.append("joined"))
+        add_widget(uow, "outer")
+
+    assert names(uow, "joined", "outer") == ["joined", "outer"]
+    assert ran == ["joined"]
+
+
+def test_a_failure_in_a_block_joined_without_a_savepoint_fails_the_enclosing_block(
+    uow: WidgetUnitOfWork,
+) -> None:
+    with pytest.raises(TransactionDoomed), uow.transaction():  # and so does leaving it
+        add_widget(uow, "outer")
+        with pytest.raises(Boom), uow.transaction(savepoint=False):
+            add_widget(uow, "joined")
+            raise Boom
+        with pytest.raises(TransactionDoomed):
+            uow.widgets.get_by_name("outer")
+
+    assert names(uow, "outer", "joined") == []
+
+
+def test_a_joined_block_that_fails_inside_a_savepoint_undoes_only_that_savepoint(
+    uow: WidgetUnitOfWork,
+) -> None:
+    with uow.transaction():
+        add_widget(uow, "outer")
+        with pytest.raises(Boom), uow.transaction(), uow.transaction(savepoint=False):
+            add_widget(uow, "joined")
+            raise Boom
+
+    assert names(uow, "outer", "joined") == ["outer"]
+
+
 def test_a_durable_transaction_refuses_to_be_nested(uow: WidgetUnitOfWork) -> None:
     with uow.transaction(), pytest.raises(NestedDurableTransaction), uow.transaction(durable=True):
         pass

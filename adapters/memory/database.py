@@ -20,9 +20,9 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, UniqueConstraint
+from sqlalchemy import JSON, Table, UniqueConstraint
 
-from adapters.storage import ForeignKeyViolation, Key, Row, UniqueViolation, key_of
+from adapters.storage import ForeignKeyViolation, Key, Row, UniqueViolation
 from application.errors import TransactionError
 
 _MISSING: Any = object()
@@ -39,6 +39,7 @@ class Constraints:
     """What a table declares, in the form the memory backend checks it."""
 
     key: Columns
+    documents: Columns  # JSON columns: mutable values, copied in and out
     unique: tuple[Columns, ...]
     references: tuple[tuple[Columns, Table], ...]  # local columns -> the table whose key they hold
     referenced_by: tuple[tuple[Table, Columns], ...]  # tables whose columns hold this one's key
@@ -52,6 +53,7 @@ def constraints(table: Table) -> Constraints:
             raise NotImplementedError(f"{table.name}: a foreign key must refer to a primary key")
     return Constraints(
         key=tuple(column.name for column in table.primary_key.columns),
+        documents=tuple(column.name for column in table.columns if isinstance(column.type, JSON)),
         unique=tuple(
             tuple(column.name for column in constraint.columns)
             for constraint in table.constraints
@@ -84,7 +86,7 @@ class InMemoryDatabase:
     def committed(self, table: str) -> list[Row]:
         """Copies of the committed rows of a table, for inspection by tests and tools."""
         with self._condition:
-            return [_copied(row) for row in self._rows[table].values()]
+            return [copy.deepcopy(row) for row in self._rows[table].values()]
 
     def _committed_row(self, table: str, key: Key) -> Row | None:
         with self._condition:
@@ -101,13 +103,13 @@ class InMemoryDatabase:
     def _acquire(self, owner: MemoryTransaction, resource: Hashable) -> bool:
         """Waits until no other transaction holds resource; True if owner newly holds it."""
         with self._condition:
-            free = self._condition.wait_for(
-                lambda: self._lock_owners.get(resource, owner) is owner, self.lock_timeout
-            )
-            if not free:
-                raise LockTimeout(resource, self.lock_timeout)
-            if resource in self._lock_owners:
+            holder = self._lock_owners.get(resource)
+            if holder is owner:
                 return False
+            if holder is not None and not self._condition.wait_for(
+                lambda: resource not in self._lock_owners, self.lock_timeout
+            ):
+                raise LockTimeout(resource, self.lock_timeout)
             self._lock_owners[resource] = owner
             return True
 
@@ -139,33 +141,36 @@ class MemoryTransaction:
     def insert(self, table: Table, rows: list[Row]) -> None:
         declared = constraints(table)
         for row in rows:
-            key = key_of(table, row)
+            key = _values(row, declared.key)
             self.lock((table.name, key))
             if self._visible(table.name, key) is not None:
                 raise UniqueViolation(table.name, declared.key)
             for columns in declared.unique:
                 self._claim_unique(table.name, columns, _values(row, columns), key)
             self._check_references(table, declared, row)
-            self._write(table.name, key, _copied(row))
+            self._write(table.name, key, _copied(row, declared.documents))
 
     def get(self, table: Table, key: Key, for_update: bool = False) -> Row | None:
         if for_update:
             self.lock((table.name, key))
         row = self._visible(table.name, key)
-        return None if row is None else _copied(row)
+        return None if row is None else _copied(row, constraints(table).documents)
 
     def find(self, table: Table, column: str, value: object) -> list[Row]:
         if (column,) in constraints(table).unique:
             key = self._holder(table.name, (column,), (value,))
             row = None if key is None else self._visible(table.name, key)
-            return [] if row is None else [_copied(row)]
+            return [] if row is None else [_copied(row, constraints(table).documents)]
         return self.scan(table, lambda row: row[column] == value)
 
     def scan(self, table: Table, matches: Callable[[Row], bool]) -> list[Row]:
         """The visible rows that match: a full scan, as a query with no index would be."""
         visible: dict[Key, Row | None] = {**self._database._committed_rows(table.name)}
         visible.update(self.writes[table.name])
-        return [_copied(row) for row in visible.values() if row is not None and matches(row)]
+        documents = constraints(table).documents
+        return [
+            _copied(row, documents) for row in visible.values() if row is not None and matches(row)
+        ]
 
     def update(self, table: Table, key: Key, values: Row, expected: Mapping[str, object]) -> bool:
         self.lock((table.name, key))  # as UPDATE locks the row, then reads it again
@@ -180,7 +185,7 @@ class MemoryTransaction:
                 self._claim_unique(table.name, columns, after, key)
                 self._set(self.index_writes[(table.name, columns)], before, None)
         self._check_references(table, declared, changed)
-        self._write(table.name, key, _copied(changed))
+        self._write(table.name, key, _copied(changed, declared.documents))
         return True
 
     def delete(self, table: Table, key: Key) -> None:
@@ -267,9 +272,12 @@ def _refers_to(row: Row, columns: Columns, key: Key) -> bool:
     return _values(row, columns) == key
 
 
-def _copied(row: Row) -> Row:
+def _copied(row: Row, documents: Columns) -> Row:
     # Column values are immutable but for JSON documents: those are copied too.
-    return {name: copy.deepcopy(v) if isinstance(v, dict | list) else v for name, v in row.items()}
+    copied = dict(row)
+    for name in documents:
+        copied[name] = copy.deepcopy(copied[name])
+    return copied
 
 
 def _merge(committed: dict[Key, Any], writes: dict[Key, Any]) -> None:

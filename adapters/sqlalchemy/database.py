@@ -8,7 +8,17 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import Connection, CursorResult, Engine, Executable, MetaData, Table, event, select
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Engine,
+    Executable,
+    MetaData,
+    Table,
+    event,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
@@ -71,6 +81,7 @@ class SqlRows:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: Connection | None = None
+        self._savepoints = 0
 
     @property
     def connection(self) -> Connection:
@@ -94,6 +105,18 @@ class SqlRows:
         if self._connection is not None:
             with storage_errors(), self._connection as connection:
                 connection.rollback()
+
+    def savepoint(self) -> str:
+        """Sets a savepoint and returns its name."""
+        self._savepoints += 1
+        name = f"keel_{self._savepoints}"
+        self.execute(text(f"SAVEPOINT {name}"))
+        return name
+
+    def rollback_to(self, savepoint: str) -> None:
+        """Undoes what was written since the savepoint; on PostgreSQL, also the abort that a
+        failed statement left behind."""
+        self.execute(text(f"ROLLBACK TO SAVEPOINT {savepoint}"))
 
     def insert(self, table: Table, rows: list[Row]) -> None:
         if rows:

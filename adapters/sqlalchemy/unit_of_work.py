@@ -3,15 +3,15 @@ its first statement runs."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, NestedTransaction
+from sqlalchemy import Engine
 
 from adapters.repositories import Repositories
-from adapters.sqlalchemy.database import SqlRows, storage_errors
+from adapters.sqlalchemy.database import SqlRows
 from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from adapters.transactions import TransactionalUnitOfWork, repository
 
 
-class SqlAlchemyUnitOfWork(Repositories, TransactionalUnitOfWork[SqlRows, NestedTransaction]):
+class SqlAlchemyUnitOfWork(Repositories, TransactionalUnitOfWork[SqlRows, str]):
     outbox = repository(SqlAlchemyOutbox)
 
     def __init__(self, engine: Engine) -> None:
@@ -27,14 +27,12 @@ class SqlAlchemyUnitOfWork(Repositories, TransactionalUnitOfWork[SqlRows, Nested
     def _rollback(self, rows: SqlRows) -> None:
         rows.rollback()
 
-    def _begin_savepoint(self, rows: SqlRows) -> NestedTransaction:
-        with storage_errors():
-            return rows.connection.begin_nested()
+    def _begin_savepoint(self, rows: SqlRows) -> str:
+        return rows.savepoint()
 
-    def _release_savepoint(self, rows: SqlRows, savepoint: NestedTransaction) -> None:
-        with storage_errors():
-            savepoint.commit()
+    def _release_savepoint(self, rows: SqlRows, savepoint: str) -> None:
+        """Nothing to send: COMMIT releases every savepoint, and a RELEASE costs a round trip.
+        An outer block that rolls back still undoes what this one wrote."""
 
-    def _rollback_savepoint(self, rows: SqlRows, savepoint: NestedTransaction) -> None:
-        with storage_errors():
-            savepoint.rollback()
+    def _rollback_savepoint(self, rows: SqlRows, savepoint: str) -> None:
+        rows.rollback_to(savepoint)
