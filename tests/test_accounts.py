@@ -17,7 +17,12 @@ from application.notifications import QueueWelcomeEmail
 from application.ports import DeliveryStatus
 from domain.accounts import DEFAULT_SEAT_LIMIT, AccountId, Invitation, Role
 from domain.email import Email
-from domain.errors import AlreadyInvited, EmailAlreadyRegistered, SeatLimitReached
+from domain.errors import (
+    AlreadyInvited,
+    DuplicateNotification,
+    EmailAlreadyRegistered,
+    SeatLimitReached,
+)
 from domain.notifications import NotificationId
 from tests.support import Backend, registration
 
@@ -261,3 +266,13 @@ def test_members_racing_for_the_last_seat_give_one_success_and_seat_limit_reache
     assert sorted(outcomes) == ["invited", "seat limit reached", "seat limit reached"]
     account = backend.container.get_account().execute(created.account_id)
     assert len(account.invitations) == DEFAULT_SEAT_LIMIT
+
+
+def test_queueing_a_second_welcome_for_a_user_is_refused_as_a_duplicate(backend: Backend) -> None:
+    created = backend.container.register_account().execute(registration("ada@example.com"))
+    again = QueueWelcomeEmailCommand(user_id=created.user_id, email="ada@example.com")
+
+    with pytest.raises(DuplicateNotification):
+        backend.container.queue_welcome_email().execute(again)
+
+    assert backend.rows("notifications") == 1

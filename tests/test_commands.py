@@ -50,3 +50,8 @@ def test_a_rejected_password_never_appears_in_the_error_message() -> None:
     with pytest.raises(ValidationError) as caught:
         registration(password="tiny-pw", password_confirmation="tiny-pw")
     assert "tiny-pw" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["   ", "x" * 101])
+def test_an_account_name_blank_or_over_100_characters_is_refused_naming_it(name: str) -> None:
+    assert rejected_fields(account_name=name) == ["account_name"]
