@@ -19,7 +19,7 @@ from domain.accounts import DEFAULT_SEAT_LIMIT, AccountId, Invitation, Role
 from domain.email import Email
 from domain.errors import AlreadyInvited, EmailAlreadyRegistered, SeatLimitReached
 from domain.notifications import NotificationId
-from tests.support import Backend, registration
+from tests.support import Backend, full_width, registration
 
 
 class WelcomeThatFailsAfterWriting(QueueWelcomeEmail):
@@ -55,6 +55,20 @@ def test_the_password_is_stored_as_an_argon2id_hash_that_verifies(backend: Backe
     assert stored.startswith("$argon2id$")
     assert hasher.verify(stored, "s3cret-passphrase")
     assert not hasher.verify(stored, "another-passphrase")
+
+
+def test_a_password_is_hashed_in_nfkc_form_so_it_verifies_as_typed_on_another_keyboard(
+    backend: Backend,
+) -> None:
+    typed = full_width("s3cret-passphrase")
+
+    created = backend.container.create_account().execute(
+        registration(password=typed, password_confirmation=typed)
+    )
+
+    with backend.uow.transaction():
+        stored = backend.uow.users.get(created.user_id).password_hash
+    assert backend.container.password_hasher().verify(stored, "s3cret-passphrase")
 
 
 def test_registering_a_taken_email_fails_and_leaves_no_account_without_admin(

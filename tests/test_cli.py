@@ -68,6 +68,20 @@ def test_register_with_bad_input_prints_one_line_naming_the_field_and_exits_2(
     assert len(error.splitlines()) == 1
 
 
+def test_register_with_an_undecodable_account_name_exits_2_naming_the_field(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Bytes that are not UTF-8 reach Python's argv as lone surrogates.
+    name = b"Eng\xffines".decode("utf-8", "surrogateescape")
+
+    exit_code = main(
+        ["register", "--email", "ada@example.com", "--password", PASSWORD, "--account-name", name]
+    )
+
+    assert exit_code == 2
+    assert capsys.readouterr().err.startswith("keel: invalid input: account_name:")
+
+
 def test_register_with_a_taken_email_exits_1_and_writes_nothing(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -30,6 +31,16 @@ def registration(**overrides: Any) -> dict[str, Any]:
 
 def without(body: dict[str, Any], field: str) -> dict[str, Any]:
     return {name: value for name, value in body.items() if name != field}
+
+
+def posted(client: TestClient, path: str, body: dict[str, Any]) -> Any:
+    """Posts body as JSON with non-ASCII characters escaped, as a client may: a lone surrogate
+    is then valid JSON, which the test client's own encoder would refuse to send."""
+    return client.post(path, content=json.dumps(body), headers={"Content-Type": "application/json"})
+
+
+# An address of the greatest length there is: 64 characters, @, a domain of 189.
+LONGEST_EMAIL = f"{'a' * 64}@{'b' * 63}.{'c' * 63}.{'d' * 57}.com"
 
 
 class QueryThatBreaks:
@@ -68,6 +79,21 @@ INVALID_REGISTRATIONS = {
         "password_confirmation",
     ),
     "missing field": (without(registration(), "email"), "email"),
+    "local part over 64": (registration(email=f"{'a' * 65}@example.com"), "email"),
+    "surrogate in email": (registration(email="ada\ud800@example.com"), "email"),
+    "surrogate in password": (
+        registration(password="abcdefgh\ud800", password_confirmation="abcdefgh\ud800"),
+        "password",
+    ),
+    "common password": (
+        registration(password="iloveyou", password_confirmation="iloveyou"),
+        "password",
+    ),
+    "surrogate in name": (registration(account_name="Engines\ud800"), "account_name"),
+    "NUL in name": (registration(account_name="Eng\x00ines"), "account_name"),
+    "control in name": (registration(account_name="Eng\x1bines"), "account_name"),
+    "bidi override in name": (registration(account_name="Eng\u202eines"), "account_name"),
+    "name over 100": (registration(account_name="x" * 101), "account_name"),
 }
 
 
@@ -186,7 +212,7 @@ def test_a_refused_registration_leaves_the_next_request_unaffected(
 def test_invalid_registration_answers_422_naming_the_field(
     client: TestClient, body: dict[str, Any], field: str
 ) -> None:
-    response = client.post("/accounts", json=body)
+    response = posted(client, "/accounts", body)
 
     assert response.status_code == 422
     assert ["body", field] in [problem["loc"] for problem in response.json()["detail"]]
@@ -198,10 +224,29 @@ def test_invalid_registration_answers_422_naming_the_field(
 def test_invalid_registration_never_echoes_the_submitted_password(
     client: TestClient, body: dict[str, Any]
 ) -> None:
-    response = client.post("/accounts", json=body)
+    response = posted(client, "/accounts", body)
 
     assert body["password"] not in response.text
     assert body["password_confirmation"] not in response.text
+
+
+def test_the_longest_email_registers_with_the_account_named_after_it_shortened_to_fit(
+    client: TestClient,
+) -> None:
+    created = client.post("/accounts", json=registration(email=LONGEST_EMAIL)).json()
+
+    account = client.get(f"/accounts/{created['account_id']}").json()
+    user = client.get(f"/users/{created['user_id']}").json()
+
+    assert (len(account["name"]), account["name"][-1]) == (100, "\u2026")
+    assert user["email"] == LONGEST_EMAIL
+
+
+def test_an_unknown_field_whose_name_is_no_valid_unicode_answers_422(client: TestClient) -> None:
+    response = posted(client, "/accounts", registration() | {"\ud800": 1})
+
+    assert response.status_code == 422
+    assert [problem["loc"] for problem in response.json()["detail"]] == [["body"]]
 
 
 @pytest.mark.parametrize("path", ["/accounts/{}", "/users/{}"])

@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from application.commands import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, CreateAccountCommand
+from application.commands import CreateAccountCommand
+from application.password_policy import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from domain.accounts import Account, Invitation, Role, User
 
 
