@@ -12,7 +12,7 @@ from application.commands import (
     InviteMemberCommand,
     QueueWelcomeEmailCommand,
 )
-from application.errors import ConcurrentUpdate
+from application.errors import ConcurrentUpdate, TransientStorageError
 from application.notifications import QueueWelcomeEmail
 from application.ports import DeliveryStatus
 from domain.accounts import DEFAULT_SEAT_LIMIT, AccountId, Invitation, Role
@@ -115,6 +115,27 @@ def test_a_failed_welcome_step_keeps_the_registration_without_notification_or_em
         assert backend.uow.users.get(created.user_id).email == Email("ada@example.com")
     assert backend.rows("notifications") == 0
     assert backend.sender.sent == []
+
+
+class WelcomeThatLosesTheConnection(QueueWelcomeEmail):
+    def execute(self, command: QueueWelcomeEmailCommand) -> NotificationId:
+        raise TransientStorageError("OperationalError (psycopg.errors.AdminShutdown)")
+
+
+def test_a_database_failing_for_a_moment_in_the_welcome_step_fails_the_whole_registration(
+    backend: Backend,
+) -> None:
+    container = backend.container
+    container.queue_welcome_email.override(
+        providers.Factory(
+            WelcomeThatLosesTheConnection, uow=container.unit_of_work, clock=container.clock
+        )
+    )
+
+    with pytest.raises(TransientStorageError, match="AdminShutdown"):
+        container.register_account().execute(registration("ada@example.com"))
+
+    assert (backend.rows("accounts"), backend.rows("users")) == (0, 0)
 
 
 def test_a_failed_account_step_commits_nothing_and_sends_no_email(backend: Backend) -> None:

@@ -23,15 +23,18 @@ from typing import Any
 from sqlalchemy import Table, UniqueConstraint
 
 from adapters.storage import ForeignKeyViolation, Key, Row, UniqueViolation, key_of
-from application.errors import TransactionError
+from application.errors import TransientStorageError
 
 _MISSING: Any = object()
 Columns = tuple[str, ...]
 
 
-class LockTimeout(TransactionError):
-    def __init__(self, resource: Hashable, seconds: float) -> None:
-        super().__init__(f"waited {seconds}s for another transaction to release {resource!r}")
+class LockTimeout(TransientStorageError):
+    """As a lock or statement timeout of SQL: the other transaction may be gone on a retry.
+    The resource is not named: it may be a value, an email say."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"LockTimeout (waited {seconds}s for another transaction's lock)")
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ class InMemoryDatabase:
                 lambda: self._lock_owners.get(resource, owner) is owner, self.lock_timeout
             )
             if not free:
-                raise LockTimeout(resource, self.lock_timeout)
+                raise LockTimeout(self.lock_timeout)
             if resource in self._lock_owners:
                 return False
             self._lock_owners[resource] = owner

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from application.commands import InviteMemberCommand
+from application.errors import Unavailable
 from bootstrap import Container
 from domain.accounts import AccountId, UserId
-from domain.errors import Conflict, DomainError, InvalidValue, NotFound
+from domain.errors import DomainError
+from entrypoints.http import errors
 from entrypoints.http.schemas import (
     AccountCreatedResponse,
     AccountResponse,
@@ -37,10 +38,6 @@ logger = logging.getLogger(__name__)
 
 router = APIRouter()
 
-# What a domain error answers, by its category: a new error picks a category, not a handler.
-STATUS_BY_CATEGORY: dict[type[DomainError], int] = {InvalidValue: 422, NotFound: 404, Conflict: 409}
-UNCATEGORISED_STATUS = 400
-
 _ERROR: dict[str, Any] = {"model": ErrorResponse}
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _ERROR}
 
@@ -51,9 +48,10 @@ def create_app(container: Container) -> FastAPI:
         title="keel",
         summary="Register an account and its admin user; read them back.",
         exception_handlers={
-            RequestValidationError: _invalid_request,
-            DomainError: _refused,
-            Exception: _internal_error,
+            RequestValidationError: errors.invalid_request,
+            DomainError: errors.refused,
+            Unavailable: errors.unavailable,
+            Exception: errors.internal_error,
         },
     )
     app.state.container = container
@@ -114,29 +112,6 @@ def health(container: Wired, response: Response) -> HealthResponse:
     return HealthResponse(status="ok")
 
 
-# Error handlers do no I/O, so they run on the event loop, not in the threadpool.
-async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-    # A malformed id is bad input like any other (422), not an unknown resource (404).
-    return _unprocessable(error.errors())
-
-
-async def _refused(request: Request, error: DomainError) -> JSONResponse:
-    return _answer(status_for(error), str(error))
-
-
-def status_for(error: DomainError) -> int:
-    for category, status_code in STATUS_BY_CATEGORY.items():
-        if isinstance(error, category):
-            return status_code
-    return UNCATEGORISED_STATUS
-
-
-async def _internal_error(request: Request, error: Exception) -> JSONResponse:
-    # The details may hold internals (SQL, hosts, values): they go to the log, not the client.
-    logger.exception("%s %s failed", request.method, request.url.path, exc_info=error)
-    return _answer(500, "internal error")
-
-
 @contextmanager
 def _body_rules() -> Iterator[None]:
     """A command's rules are about the request body: name the fields as FastAPI does.
@@ -147,16 +122,3 @@ def _body_rules() -> Iterator[None]:
         raise RequestValidationError(
             [{**problem, "loc": ("body", *problem["loc"])} for problem in error.errors()]
         ) from None
-
-
-def _unprocessable(problems: Iterable[Mapping[str, Any]]) -> JSONResponse:
-    # FastAPI's default body echoes each rejected "input", a password among them: leave it out.
-    detail = [
-        {"loc": list(problem["loc"]), "msg": problem["msg"], "type": problem["type"]}
-        for problem in problems
-    ]
-    return JSONResponse({"detail": detail}, status_code=422)
-
-
-def _answer(status_code: int, detail: str) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status_code)
