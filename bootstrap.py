@@ -5,12 +5,15 @@ This is the only module that knows which adapter implements which port.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Literal
 
+import limits
 import sqlalchemy
 from dependency_injector import containers, providers
 from pydantic import (
+    Field,
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
@@ -26,7 +29,8 @@ from adapters.clock import SystemClock
 from adapters.email import ConsoleEmailSender, RecordingEmailSender, SmtpEmailSender
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
-from adapters.passwords import Argon2PasswordHasher
+from adapters.passwords import Argon2PasswordHasher, BoundedPasswordHasher
+from adapters.rate_limits import RateLimiter
 from adapters.sqlalchemy.database import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.accounts import ChangeAccountName, CreateAccount, InviteMember, RegisterAccount
@@ -74,6 +78,19 @@ class Settings(BaseSettings):
     argon2_time_cost: PositiveInt = 2
     argon2_memory_cost_kib: PositiveInt = 19 * 1024
     argon2_parallelism: PositiveInt = 1
+    # Hashes computed at once (each takes the argon2 memory cost: 19 MiB by default), one per
+    # core by default; and how many more may wait for a turn before the answer is 503.
+    password_hashing_concurrency: PositiveInt = Field(default_factory=lambda: os.cpu_count() or 1)
+    password_hashing_queue: NonNegativeInt = 64
+    # HTTP: the largest request body (413 beyond), and whether /docs, /redoc and
+    # /openapi.json are served.
+    http_max_body_bytes: PositiveInt = 64 * 1024
+    http_docs: bool = True
+    # POST /accounts per client address (the notation of `limits`: "10/minute", "50/hour"),
+    # counted in memory:// (this process) or redis://HOST:PORT/DB (every process).
+    rate_limit_enabled: bool = True
+    registration_rate_limit: str = "10/minute"
+    rate_limit_storage_url: SecretStr = SecretStr("memory://")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -93,6 +110,15 @@ class Settings(BaseSettings):
                 "postgresql+psycopg://USER@HOST:PORT/DATABASE"
             ) from None
         return url
+
+    @field_validator("registration_rate_limit")
+    @classmethod
+    def _in_the_notation_of_limits(cls, limit: str) -> str:
+        try:
+            limits.parse(limit)
+        except ValueError:
+            raise ValueError('a rate such as "10/minute" or "50 per hour"') from None
+        return limit
 
     @model_validator(mode="after")
     def _smtp_credentials_travel_encrypted(self) -> Settings:
@@ -124,10 +150,20 @@ class Container(containers.DeclarativeContainer):
         sqlalchemy=providers.Singleton(SqlAlchemyUnitOfWork, engine),
     )
     password_hasher = providers.Singleton(
-        Argon2PasswordHasher,
-        time_cost=config.argon2_time_cost,
-        memory_cost_kib=config.argon2_memory_cost_kib,
-        parallelism=config.argon2_parallelism,
+        BoundedPasswordHasher,
+        providers.Singleton(
+            Argon2PasswordHasher,
+            time_cost=config.argon2_time_cost,
+            memory_cost_kib=config.argon2_memory_cost_kib,
+            parallelism=config.argon2_parallelism,
+        ),
+        concurrency=config.password_hashing_concurrency,
+        max_waiting=config.password_hashing_queue,
+    )
+    registration_rate_limiter = providers.Singleton(
+        RateLimiter,
+        limit=config.registration_rate_limit,
+        storage_url=providers.Callable(SecretStr.get_secret_value, config.rate_limit_storage_url),
     )
     email_sender = providers.Selector(
         config.email_sender,

@@ -6,7 +6,7 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, closing
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +48,6 @@ class QueryThatBreaks:
 
     def execute(self, account_id: AccountId) -> Account:
         raise RuntimeError(INTERNALS)
-
-
-class UnreachableDatabase:
-    """A unit of work whose database refuses every connection."""
-
-    def transaction(self, durable: bool = False) -> AbstractContextManager[None]:
-        raise ConnectionRefusedError(INTERNALS)
 
 
 @pytest.fixture
@@ -301,22 +294,6 @@ def test_an_unexpected_error_is_logged_with_its_details(
     assert INTERNALS in caplog.text
 
 
-def test_health_answers_ok_when_the_database_answers_a_read(client: TestClient) -> None:
-    response = client.get("/health")
-
-    assert (response.status_code, response.json()) == (200, {"status": "ok"})
-
-
-def test_health_answers_503_without_internals_when_the_database_does_not_answer(
-    client: TestClient, backend: Backend
-) -> None:
-    backend.container.unit_of_work.override(providers.Object(UnreachableDatabase()))
-
-    response = client.get("/health")
-
-    assert (response.status_code, response.json()) == (503, {"status": "unavailable"})
-
-
 def test_the_openapi_document_lists_every_route(client: TestClient) -> None:
     response = client.get("/openapi.json")
 
@@ -327,7 +304,37 @@ def test_the_openapi_document_lists_every_route(client: TestClient) -> None:
         ("POST", "/accounts/{account_id}/invitations"),
         ("GET", "/users/{user_id}"),
         ("GET", "/health"),
+        ("HEAD", "/health"),
+        ("GET", "/health/live"),
+        ("HEAD", "/health/live"),
     }
+
+
+def test_answers_carry_nosniff_and_no_store_personal_data_and_errors_alike(
+    client: TestClient,
+) -> None:
+    created = client.post("/accounts", json=registration()).json()
+
+    responses = [
+        client.get(f"/users/{created['user_id']}"),
+        client.post("/accounts", json=registration(email="not-an-email")),
+        client.get(f"/accounts/{uuid.uuid4()}"),
+    ]
+
+    assert [
+        (r.headers["X-Content-Type-Options"], r.headers["Cache-Control"]) for r in responses
+    ] == [("nosniff", "no-store")] * 3
+
+
+def test_with_docs_turned_off_neither_docs_nor_the_openapi_document_are_served(
+    backend: Backend,
+) -> None:
+    backend.container.config.http_docs.from_value(False)
+
+    with TestClient(create_app(backend.container)) as client:
+        statuses = [client.get(path).status_code for path in ("/docs", "/redoc", "/openapi.json")]
+
+    assert statuses == [404, 404, 404]
 
 
 def test_keel_serve_on_sqlite_migrates_the_schema_before_it_starts_serving(
