@@ -78,9 +78,12 @@ class Settings(BaseSettings):
     argon2_time_cost: PositiveInt = 2
     argon2_memory_cost_kib: PositiveInt = 19 * 1024
     argon2_parallelism: PositiveInt = 1
-    # Hashes computed at once (each takes the argon2 memory cost: 19 MiB by default), one per
-    # core by default; and how many more may wait for a turn before the answer is 503.
-    password_hashing_concurrency: PositiveInt = Field(default_factory=lambda: os.cpu_count() or 1)
+    # Hashes computed at once, each on a thread of its own and taking the argon2 memory cost
+    # (19 MiB by default): by default one per core but one, which stays free to serve requests;
+    # and how many more may wait for a turn before the answer is 503.
+    password_hashing_concurrency: PositiveInt = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 1) - 1)
+    )
     password_hashing_queue: NonNegativeInt = 64
     # HTTP: the largest request body (413 beyond), and whether /docs, /redoc and
     # /openapi.json are served.
