@@ -355,3 +355,25 @@ def test_keel_serve_on_sqlite_migrates_the_schema_before_it_starts_serving(
 
     assert exit_code == 0
     assert {"accounts", "users", "notifications", "alembic_version"} <= tables_when_serving
+
+
+def test_a_method_a_path_does_not_serve_answers_405_listing_every_method_it_does(
+    client: TestClient,
+) -> None:
+    response = client.options("/health")
+
+    assert (response.status_code, response.headers["Allow"]) == (405, "GET, HEAD")
+
+
+def test_the_openapi_document_states_the_registration_rules_and_every_answer(
+    client: TestClient,
+) -> None:
+    document = client.get("/openapi.json").json()
+
+    fields = document["components"]["schemas"]["RegisterAccountRequest"]["properties"]
+    registering = document["paths"]["/accounts"]["post"]["responses"]
+    assert (fields["email"]["format"], fields["email"]["maxLength"]) == ("email", 254)
+    assert (fields["password"]["minLength"], fields["password"]["maxLength"]) == (8, 128)
+    assert fields["account_name"]["maxLength"] == 100
+    assert set(registering) == {"201", "400", "409", "413", "422", "429", "503"}
+    assert "Retry-After" in registering["503"]["headers"]

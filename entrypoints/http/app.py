@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application.commands import InviteMemberCommand
 from application.errors import Unavailable
@@ -48,6 +49,7 @@ _UNAVAILABLE = {"model": ErrorResponse, "description": "Retry later", "headers":
 _STORED: dict[int | str, dict[str, Any]] = {503: _UNAVAILABLE}
 _WITH_BODY: dict[int | str, dict[str, Any]] = {
     **_STORED,
+    400: {"model": ErrorResponse, "description": "Body is not JSON in UTF-8"},
     413: {"model": ErrorResponse, "description": "Request body too large"},
 }
 
@@ -63,13 +65,16 @@ def create_app(container: Container) -> FastAPI:
         openapi_url="/openapi.json" if docs else None,
         exception_handlers={
             RequestValidationError: errors.invalid_request,
+            StarletteHTTPException: errors.http_error,
             DomainError: errors.refused,
             Unavailable: errors.unavailable,
             Exception: errors.internal_error,
         },
     )
     app.state.container = container
-    app.include_router(router)
+    # The routes join the app as they are (no prefix, no shared dependency): a flat list, in
+    # which a 405 can find every method of a path (errors.http_error).
+    app.router.routes.extend(router.routes)
     app.add_middleware(LimitRequestBody, max_bytes=container.config.http_max_body_bytes())
     app.add_middleware(SecurityHeaders)  # added last, so outermost: on every answer, 413 too
     return app

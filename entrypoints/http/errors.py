@@ -10,9 +10,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.routing import Match, Route
 
 from application.errors import Unavailable
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound
@@ -48,6 +51,20 @@ async def unavailable(request: Request, error: Unavailable) -> JSONResponse:
     # Not a bug, so no traceback; the reason names the real cause (no values: see StorageError).
     logger.warning("%s %s answered 503: %s", request.method, request.url.path, error)
     return answer(503, "unavailable, retry later", retry_after=RETRY_AFTER_SECONDS)
+
+
+async def http_error(request: Request, error: HTTPException) -> Response:
+    """FastAPI's answer, except that a 405 lists every method of the path in Allow: a path
+    with a route per method (GET and HEAD, say) would otherwise list only the first route's."""
+    if error.status_code == 405:
+        allowed = {
+            method
+            for route in request.app.routes
+            if isinstance(route, Route) and route.matches(request.scope)[0] is Match.PARTIAL
+            for method in route.methods or ()
+        }
+        error.headers = {**(error.headers or {}), "Allow": ", ".join(sorted(allowed))}
+    return await http_exception_handler(request, error)
 
 
 async def internal_error(request: Request, error: Exception) -> JSONResponse:
