@@ -5,18 +5,32 @@ This is the only module that knows which adapter implements which port.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Literal
 
+import limits
+import sqlalchemy
 from dependency_injector import containers, providers
-from pydantic import PositiveFloat, PositiveInt, SecretStr, computed_field
+from pydantic import (
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    SecretStr,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.exc import ArgumentError
 
 from adapters.clock import SystemClock
 from adapters.email import ConsoleEmailSender, RecordingEmailSender, SmtpEmailSender
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
-from adapters.passwords import Argon2PasswordHasher
+from adapters.passwords import Argon2PasswordHasher, BoundedPasswordHasher
+from adapters.rate_limits import RateLimiter
 from adapters.sqlalchemy.database import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.accounts import ChangeAccountName, CreateAccount, InviteMember, RegisterAccount
@@ -29,9 +43,21 @@ from application.relay import NotificationRelay, RetryPolicy
 class Settings(BaseSettings):
     """Read from the environment with the prefix KEEL_, e.g. KEEL_DATABASE_URL."""
 
-    model_config = SettingsConfigDict(env_prefix="KEEL_")
+    # A refused value is never quoted back: it may be a URL with a password in it.
+    model_config = SettingsConfigDict(env_prefix="KEEL_", hide_input_in_errors=True)
 
-    database_url: str = "sqlite:///keel.db"
+    # Secret: it may hold the database's password, so reprs and logs show it masked.
+    database_url: SecretStr = SecretStr("sqlite:///keel.db")
+    # The SQL backends' pool: connections kept, extra ones allowed under load, and how long
+    # a request waits for one before it is answered 503.
+    database_pool_size: PositiveInt = 5
+    database_max_overflow: NonNegativeInt = 10
+    database_pool_timeout_seconds: PositiveFloat = 10.0
+    # Checks a pooled connection before use: one the server dropped costs a request nothing.
+    database_pool_pre_ping: bool = True
+    # The longest one wait of the database may last: a PostgreSQL statement or connection
+    # attempt, SQLite's wait for the write lock, the memory backend's for a row lock.
+    database_statement_timeout_seconds: PositiveFloat = 10.0
     email_sender: Literal["console", "smtp", "recording"] = "console"
     email_from: str = "keel@example.com"
     smtp_host: str = "localhost"
@@ -52,27 +78,95 @@ class Settings(BaseSettings):
     argon2_time_cost: PositiveInt = 2
     argon2_memory_cost_kib: PositiveInt = 19 * 1024
     argon2_parallelism: PositiveInt = 1
+    # Hashes computed at once, each on a thread of its own and taking the argon2 memory cost
+    # (19 MiB by default): by default one per core but one, which stays free to serve requests;
+    # and how many more may wait for a turn before the answer is 503.
+    password_hashing_concurrency: PositiveInt = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 1) - 1)
+    )
+    password_hashing_queue: NonNegativeInt = 64
+    # HTTP: the largest request body (413 beyond), and whether /docs, /redoc and
+    # /openapi.json are served.
+    http_max_body_bytes: PositiveInt = 64 * 1024
+    http_docs: bool = True
+    # POST /accounts per client address (the notation of `limits`: "10/minute", "50/hour"),
+    # counted in memory:// (this process) or redis://HOST:PORT/DB (every process).
+    rate_limit_enabled: bool = True
+    registration_rate_limit: str = "10/minute"
+    rate_limit_storage_url: SecretStr = SecretStr("memory://")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def backend(self) -> Literal["memory", "sqlalchemy"]:
-        return "memory" if self.database_url == "memory://" else "sqlalchemy"
+        return "memory" if self.database_url.get_secret_value() == "memory://" else "sqlalchemy"
+
+    @field_validator("database_url")
+    @classmethod
+    def _names_a_database_keel_can_reach(cls, url: SecretStr) -> SecretStr:
+        if url.get_secret_value() == "memory://":
+            return url
+        try:
+            sqlalchemy.make_url(url.get_secret_value()).get_dialect().import_dbapi()
+        except (ArgumentError, ImportError):
+            raise ValueError(
+                "not a database URL keel can use: memory://, sqlite:///PATH or "
+                "postgresql+psycopg://USER@HOST:PORT/DATABASE"
+            ) from None
+        return url
+
+    @field_validator("registration_rate_limit")
+    @classmethod
+    def _in_the_notation_of_limits(cls, limit: str) -> str:
+        try:
+            limits.parse(limit)
+        except ValueError:
+            raise ValueError('a rate such as "10/minute" or "50 per hour"') from None
+        return limit
+
+    @model_validator(mode="after")
+    def _smtp_credentials_travel_encrypted(self) -> Settings:
+        if self.smtp_username and self.smtp_security == "none":
+            raise ValueError("SMTP_USERNAME needs SMTP_SECURITY starttls or tls")
+        return self
 
 
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
 
-    engine = providers.Singleton(create_engine, config.database_url)
+    engine = providers.Singleton(
+        create_engine,
+        providers.Callable(SecretStr.get_secret_value, config.database_url),
+        statement_timeout=config.database_statement_timeout_seconds,
+        pool_size=config.database_pool_size,
+        max_overflow=config.database_max_overflow,
+        pool_timeout=config.database_pool_timeout_seconds,
+        pool_pre_ping=config.database_pool_pre_ping,
+    )
     unit_of_work = providers.Selector(
         config.backend,
-        memory=providers.Singleton(InMemoryUnitOfWork, providers.Singleton(InMemoryDatabase)),
+        memory=providers.Singleton(
+            InMemoryUnitOfWork,
+            providers.Singleton(
+                InMemoryDatabase, lock_timeout=config.database_statement_timeout_seconds
+            ),
+        ),
         sqlalchemy=providers.Singleton(SqlAlchemyUnitOfWork, engine),
     )
     password_hasher = providers.Singleton(
-        Argon2PasswordHasher,
-        time_cost=config.argon2_time_cost,
-        memory_cost_kib=config.argon2_memory_cost_kib,
-        parallelism=config.argon2_parallelism,
+        BoundedPasswordHasher,
+        providers.Singleton(
+            Argon2PasswordHasher,
+            time_cost=config.argon2_time_cost,
+            memory_cost_kib=config.argon2_memory_cost_kib,
+            parallelism=config.argon2_parallelism,
+        ),
+        concurrency=config.password_hashing_concurrency,
+        max_waiting=config.password_hashing_queue,
+    )
+    registration_rate_limiter = providers.Singleton(
+        RateLimiter,
+        limit=config.registration_rate_limit,
+        storage_url=providers.Callable(SecretStr.get_secret_value, config.rate_limit_storage_url),
     )
     email_sender = providers.Selector(
         config.email_sender,

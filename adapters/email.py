@@ -6,6 +6,7 @@ import logging
 import smtplib
 import ssl
 import threading
+from email.headerregistry import Address
 from email.message import EmailMessage as MimeMessage
 from typing import Literal
 
@@ -65,7 +66,8 @@ class SmtpEmailSender:
         self._host = host
         self._port = port
         self._security = security
-        self._sender = sender
+        # Parsed now: an address that is not one fails at start, not at the first email.
+        self._sender = Address(addr_spec=sender)
         self._username = username
         self._password = password
         # Certificates are always verified; ca_file adds a private CA to trust.
@@ -78,7 +80,12 @@ class SmtpEmailSender:
                 smtp.starttls(context=self._tls)
             if self._username and self._password:
                 smtp.login(self._username, self._password.get_secret_value())
-            smtp.send_message(self._mime(message))
+            # The envelope is named, not read back from headers: only the recipient gets it.
+            smtp.send_message(
+                self._mime(message),
+                from_addr=self._sender.addr_spec,
+                to_addrs=[str(message.recipient)],
+            )
 
     def _connect(self) -> smtplib.SMTP:
         if self._security == "tls":
@@ -89,12 +96,13 @@ class SmtpEmailSender:
 
     def _mime(self, message: EmailMessage) -> MimeMessage:
         mime = MimeMessage()
+        # Addresses go through the header registry, which quotes and folds them correctly.
         mime["From"] = self._sender
-        mime["To"] = str(message.recipient)
+        mime["To"] = Address(addr_spec=str(message.recipient))
         mime["Subject"] = message.subject
         # The same notification always gets the same Message-ID, so a receiver can deduplicate
         # the copies that at-least-once delivery may produce.
-        domain = self._sender.rpartition("@")[2] or "keel.invalid"
+        domain = self._sender.domain or "keel.invalid"
         mime["Message-ID"] = f"<{message.idempotency_key.replace(':', '.')}@{domain}>"
         mime["Idempotency-Key"] = message.idempotency_key
         mime.set_content(message.body)

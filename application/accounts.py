@@ -11,7 +11,7 @@ from application.commands import (
     InviteMemberCommand,
     QueueWelcomeEmailCommand,
 )
-from application.errors import ConcurrentUpdate
+from application.errors import ConcurrentUpdate, TransientStorageError
 from application.notifications import QueueWelcomeEmail
 from application.ports import PasswordHasher, UnitOfWork
 from application.retry import retry_on_conflict
@@ -51,7 +51,8 @@ class RegisterAccount(UseCase[CreateAccountCommand, AccountCreated]):
     """Registers a new customer: their account is critical, the welcome email is optional.
 
     Both steps share one transaction. If the account cannot be created nothing is kept; if
-    the welcome email cannot be queued, the customer is registered all the same.
+    the welcome email cannot be queued, the customer is registered all the same, unless the
+    database itself failed for a moment (TransientStorageError): then nothing is kept.
     """
 
     def __init__(
@@ -72,6 +73,11 @@ class RegisterAccount(UseCase[CreateAccountCommand, AccountCreated]):
                     self._queue_welcome_email.execute(
                         QueueWelcomeEmailCommand(user_id=created.user_id, email=command.email)
                     )
+            except TransientStorageError:
+                # The database failed for a moment (a lost connection, say): the outer block
+                # cannot be trusted to commit, so the whole request fails and may be retried,
+                # instead of being logged as a missing welcome.
+                raise
             except Exception:
                 logger.exception("no welcome email for user %s", created.user_id)
         return created

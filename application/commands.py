@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from typing import Annotated
 
@@ -15,12 +16,10 @@ from pydantic import (
     field_validator,
 )
 
+from application.password_policy import normalised_password
 from domain.accounts import account_name
-from domain.errors import InvalidAccountName
-
-# NIST SP 800-63B: at least 8 characters, allow at least 64; no composition rules.
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 128
+from domain.email import Email
+from domain.errors import InvalidAccountName, InvalidEmail
 
 
 def _valid_account_name(name: str) -> str:
@@ -31,7 +30,17 @@ def _valid_account_name(name: str) -> str:
         raise ValueError(error.reason) from None
 
 
+def _valid_email(email: str) -> str:
+    # email-validator checks the syntax; the domain adds its own limits (RFC 5321's lengths).
+    try:
+        Email(email)
+    except InvalidEmail as error:
+        raise ValueError(error.reason) from None
+    return email
+
+
 AccountName = Annotated[str, AfterValidator(_valid_account_name)]
+EmailAddress = Annotated[EmailStr, AfterValidator(_valid_email)]
 
 
 class Command(BaseModel):
@@ -40,7 +49,9 @@ class Command(BaseModel):
 
 
 class CreateAccountCommand(Command):
-    email: EmailStr
+    """The password it holds is NFKC-normalised (application/password_policy.py)."""
+
+    email: EmailAddress
     password: SecretStr
     password_confirmation: SecretStr
     account_name: AccountName | None = None
@@ -48,20 +59,19 @@ class CreateAccountCommand(Command):
     @field_validator("password")
     @classmethod
     def _follows_password_rules(cls, password: SecretStr) -> SecretStr:
-        length = len(password.get_secret_value())
-        if not MIN_PASSWORD_LENGTH <= length <= MAX_PASSWORD_LENGTH:
-            raise ValueError(
-                f"must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters, got {length}"
-            )
-        return password
+        return SecretStr(normalised_password(password.get_secret_value()))
 
     @field_validator("password_confirmation")
     @classmethod
     def _matches_password(cls, confirmation: SecretStr, info: ValidationInfo) -> SecretStr:
         password = info.data.get("password")
-        if password is not None and password.get_secret_value() != confirmation.get_secret_value():
+        if password is None:  # refused already: a second error would say nothing new
+            return confirmation
+        # Compared as the password was kept: typed on another keyboard, it still matches.
+        normalised = unicodedata.normalize("NFKC", confirmation.get_secret_value())
+        if normalised != password.get_secret_value():
             raise ValueError("does not match the password")
-        return confirmation
+        return SecretStr(normalised)
 
 
 class QueueWelcomeEmailCommand(Command):
@@ -79,7 +89,7 @@ class ChangeAccountNameCommand(Command):
 
 class InviteMemberCommand(Command):
     account_id: uuid.UUID
-    email: EmailStr
+    email: EmailAddress
 
 
 class RetryNotificationCommand(Command):

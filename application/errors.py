@@ -20,14 +20,30 @@ class ConcurrentUpdate(Conflict):
         self.identifier = identifier
 
 
+class Unavailable(ApplicationError):
+    """The request is fine but cannot be served now: the same request may succeed later."""
+
+
 class StorageError(ApplicationError):
     """The database failed in a way the application has no name for: a broken constraint
-    nobody translated, a lost connection. The reason is a class of error, never the values:
-    a driver's message may quote what it was writing, a password hash among them."""
+    nobody translated, a lost connection. The reason names classes of error (the library's
+    and the driver's), never the values: a driver's message may quote what it was writing,
+    a password hash among them."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"the database failed: {reason}")
         self.reason = reason
+
+
+class TransientStorageError(StorageError, Unavailable):
+    """A failure of the moment, not of the request: a lost connection, a lock or statement
+    timeout, a serialisation failure, no connection free in the pool. Retrying the whole
+    transaction may succeed."""
+
+
+class Overloaded(Unavailable):
+    """Too much work of one kind is in flight (password hashing, say): refused at once
+    rather than queued without bound."""
 
 
 class TransactionError(ApplicationError):

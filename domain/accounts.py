@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from typing import NewType
@@ -16,15 +17,36 @@ UserId = NewType("UserId", uuid.UUID)
 MAX_ACCOUNT_NAME_LENGTH = 100
 DEFAULT_SEAT_LIMIT = 5
 
+# Characters a name must not hold: they break storage (NUL, lone surrogates, which PostgreSQL
+# and UTF-8 refuse), logs and terminals (controls, line separators), or make a name display
+# as something it is not (bidirectional overrides, RTL/LTR marks and isolates).
+_FORBIDDEN_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}
+_BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
 
 def account_name(name: str) -> str:
-    """The account name as stored: without surrounding spaces, 1 to 100 characters."""
+    """The account name as stored: without surrounding spaces, 1 to 100 characters, none of
+    them a control, a lone surrogate or a bidirectional formatting character."""
     stripped = name.strip()
     if not stripped:
         raise InvalidAccountName(name, "it is empty")
     if len(stripped) > MAX_ACCOUNT_NAME_LENGTH:
         raise InvalidAccountName(name, f"it has more than {MAX_ACCOUNT_NAME_LENGTH} characters")
+    for character in stripped:
+        if unicodedata.category(character) in _FORBIDDEN_CATEGORIES or character in _BIDI_CONTROLS:
+            raise InvalidAccountName(
+                name, f"it contains a control or formatting character (U+{ord(character):04X})"
+            )
     return stripped
+
+
+def default_account_name(email: Email) -> str:
+    """The name of an account registered without one: its admin's email, shortened to fit
+    (an address may have 254 characters, a name 100)."""
+    address = str(email)
+    if len(address) <= MAX_ACCOUNT_NAME_LENGTH:
+        return address
+    return address[: MAX_ACCOUNT_NAME_LENGTH - 1] + "\u2026"
 
 
 class Role(enum.StrEnum):
@@ -87,7 +109,8 @@ class User:
         cls, email: Email, password_hash: str, account_name: str | None = None
     ) -> tuple[Account, User]:
         """A new account and its first user, who administers it."""
-        account = Account(id=AccountId(uuid.uuid4()), name=account_name or str(email))
+        name = account_name or default_account_name(email)
+        account = Account(id=AccountId(uuid.uuid4()), name=name)
         admin = cls(
             id=UserId(uuid.uuid4()),
             account_id=account.id,

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from domain.errors import InvalidEmail
 
+# RFC 5321's limits: what a mail server must accept, and all that it may.
+MAX_LOCAL_PART_LENGTH = 64
+MAX_EMAIL_LENGTH = 254
+
 
 @dataclass(frozen=True)
 class Email:
@@ -18,6 +22,10 @@ class Email:
         local, at, domain = normalised.partition("@")
         if not (local and at and domain) or "@" in domain or any(c.isspace() for c in normalised):
             raise InvalidEmail(self.value)
+        if len(local) > MAX_LOCAL_PART_LENGTH:
+            raise InvalidEmail(self.value, f"more than {MAX_LOCAL_PART_LENGTH} characters before @")
+        if len(normalised) > MAX_EMAIL_LENGTH:
+            raise InvalidEmail(self.value, f"more than {MAX_EMAIL_LENGTH} characters")
         object.__setattr__(self, "value", normalised)
 
     def __str__(self) -> str:

@@ -26,9 +26,10 @@ class Conflict(DomainError):
 
 
 class InvalidEmail(InvalidValue):
-    def __init__(self, value: str) -> None:
-        super().__init__(f"not an email address: {value!r}")
+    def __init__(self, value: str, reason: str = "it is malformed") -> None:
+        super().__init__(f"not an email address ({reason}): {value!r}")
         self.value = value
+        self.reason = reason
 
 
 class InvalidAccountName(InvalidValue):

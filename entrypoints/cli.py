@@ -1,7 +1,8 @@
 """keel: register accounts, serve the HTTP API, relay emails, migrate the database.
 
 Exit codes: 0 success, 1 refused by the business rules (e.g. email already registered),
-2 bad input (a usage error or a field that fails validation), 3 the database failed.
+2 bad input (a usage error or a field that fails validation), 3 the database failed or was
+busy (the message says which: "retry" when trying again may succeed), 78 invalid settings.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from application.errors import ApplicationError, StorageError
+from application.errors import ApplicationError, StorageError, Unavailable
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound
 
 # The rest is imported where a command needs it, so that `keel --help` starts at once and no
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
 EXIT_STORAGE_FAILED = 3
+EXIT_BAD_SETTINGS = 78  # EX_CONFIG of sysexits.h
 
 # What a domain error exits with, by its category: a new error picks a category, not a branch.
 EXIT_BY_CATEGORY: dict[type[DomainError], int] = {
@@ -46,13 +48,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from bootstrap import Settings, build_container  # only once a command runs: not for --help
 
-    container = build_container(Settings())
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        details = "; ".join(_describe_setting(problem) for problem in error.errors())
+        print(f"keel: invalid settings: {details}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    container = build_container(settings)
     try:
         return int(arguments.run(container, arguments))
     except ValidationError as error:
         details = "; ".join(_describe(problem) for problem in error.errors())
         print(f"keel: invalid input: {details}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Unavailable as error:
+        print(f"keel: {error}; retry", file=sys.stderr)
+        return EXIT_STORAGE_FAILED
     except StorageError as error:
         print(f"keel: {error}", file=sys.stderr)
         return EXIT_STORAGE_FAILED
@@ -224,3 +235,9 @@ def _migrate_database(container: Container, arguments: argparse.Namespace) -> in
 def _describe(problem: ErrorDetails) -> str:
     field = ".".join(str(part) for part in problem["loc"])
     return f"{field or 'input'}: {problem['msg']}"
+
+
+def _describe_setting(problem: ErrorDetails) -> str:
+    # Named as the user sets it; the message never quotes the value (it may be a secret).
+    name = "_".join(str(part) for part in problem["loc"]).upper()
+    return f"{f'KEEL_{name}' if name else 'settings'}: {problem['msg']}"

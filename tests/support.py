@@ -25,6 +25,12 @@ PASSWORD = "correct horse battery staple"
 CHEAP_HASHING = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 8, "argon2_parallelism": 1}
 
 
+def full_width(text: str) -> str:
+    """text as typed with full-width forms (East Asian input methods): a different string
+    that Unicode NFKC turns back into text."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
 def settings_for(database_url: str) -> Settings:
     return Settings(database_url=database_url, email_sender="recording", **CHEAP_HASHING)
 

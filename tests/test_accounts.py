@@ -12,7 +12,7 @@ from application.commands import (
     InviteMemberCommand,
     QueueWelcomeEmailCommand,
 )
-from application.errors import ConcurrentUpdate
+from application.errors import ConcurrentUpdate, TransientStorageError
 from application.notifications import QueueWelcomeEmail
 from application.ports import DeliveryStatus
 from domain.accounts import DEFAULT_SEAT_LIMIT, AccountId, Invitation, Role
@@ -24,7 +24,7 @@ from domain.errors import (
     SeatLimitReached,
 )
 from domain.notifications import NotificationId
-from tests.support import Backend, registration
+from tests.support import Backend, full_width, registration
 
 
 class WelcomeThatFailsAfterWriting(QueueWelcomeEmail):
@@ -60,6 +60,20 @@ def test_the_password_is_stored_as_an_argon2id_hash_that_verifies(backend: Backe
     assert stored.startswith("$argon2id$")
     assert hasher.verify(stored, "s3cret-passphrase")
     assert not hasher.verify(stored, "another-passphrase")
+
+
+def test_a_password_is_hashed_in_nfkc_form_so_it_verifies_as_typed_on_another_keyboard(
+    backend: Backend,
+) -> None:
+    typed = full_width("s3cret-passphrase")
+
+    created = backend.container.create_account().execute(
+        registration(password=typed, password_confirmation=typed)
+    )
+
+    with backend.uow.transaction():
+        stored = backend.uow.users.get(created.user_id).password_hash
+    assert backend.container.password_hasher().verify(stored, "s3cret-passphrase")
 
 
 def test_registering_a_taken_email_fails_and_leaves_no_account_without_admin(
@@ -106,6 +120,27 @@ def test_a_failed_welcome_step_keeps_the_registration_without_notification_or_em
         assert backend.uow.users.get(created.user_id).email == Email("ada@example.com")
     assert backend.rows("notifications") == 0
     assert backend.sender.sent == []
+
+
+class WelcomeThatLosesTheConnection(QueueWelcomeEmail):
+    def execute(self, command: QueueWelcomeEmailCommand) -> NotificationId:
+        raise TransientStorageError("OperationalError (psycopg.errors.AdminShutdown)")
+
+
+def test_a_database_failing_for_a_moment_in_the_welcome_step_fails_the_whole_registration(
+    backend: Backend,
+) -> None:
+    container = backend.container
+    container.queue_welcome_email.override(
+        providers.Factory(
+            WelcomeThatLosesTheConnection, uow=container.unit_of_work, clock=container.clock
+        )
+    )
+
+    with pytest.raises(TransientStorageError, match="AdminShutdown"):
+        container.register_account().execute(registration("ada@example.com"))
+
+    assert (backend.rows("accounts"), backend.rows("users")) == (0, 0)
 
 
 def test_a_failed_account_step_commits_nothing_and_sends_no_email(backend: Backend) -> None:

@@ -25,3 +25,25 @@ def test_the_database_url_picks_the_unit_of_work(url: str, unit_of_work: type) -
 def test_a_setting_that_must_be_positive_is_refused_naming_it(name: str) -> None:
     with pytest.raises(ValidationError, match=name):
         Settings(**{name: 0})
+
+
+def test_the_database_url_is_a_secret_that_no_repr_of_the_settings_shows() -> None:
+    settings = Settings(database_url="postgresql+psycopg://keel:hunter2@db.internal/keel")
+
+    assert "hunter2" not in repr(settings)
+    assert "hunter2" not in str(settings.model_dump())
+    assert settings.backend == "sqlalchemy"
+
+
+def test_the_engine_takes_its_pool_and_pre_ping_from_the_settings() -> None:
+    settings = Settings(
+        database_url="sqlite:///keel.db",
+        database_pool_size=3,
+        database_max_overflow=1,
+        database_pool_timeout_seconds=2.5,
+        database_pool_pre_ping=False,
+    )
+
+    pool = build_container(settings).engine().pool
+
+    assert (pool.size(), pool._max_overflow, pool._timeout, pool._pre_ping) == (3, 1, 2.5, False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -66,6 +67,20 @@ def test_register_with_bad_input_prints_one_line_naming_the_field_and_exits_2(
     assert "password:" in error
     assert "tiny-pw" not in error
     assert len(error.splitlines()) == 1
+
+
+def test_register_with_an_undecodable_account_name_exits_2_naming_the_field(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Bytes that are not UTF-8 reach Python's argv as lone surrogates.
+    name = b"Eng\xffines".decode("utf-8", "surrogateescape")
+
+    exit_code = main(
+        ["register", "--email", "ada@example.com", "--password", PASSWORD, "--account-name", name]
+    )
+
+    assert exit_code == 2
+    assert capsys.readouterr().err.startswith("keel: invalid input: account_name:")
 
 
 def test_register_with_a_taken_email_exits_1_and_writes_nothing(
@@ -149,7 +164,51 @@ def test_a_database_that_was_never_migrated_exits_3_naming_no_internals(
     exit_code = main(["register", "--email", "ada@example.com", "--password", PASSWORD])
 
     assert exit_code == 3
-    assert capsys.readouterr().err.strip() == "keel: the database failed: OperationalError"
+    assert capsys.readouterr().err.strip() == (
+        "keel: the database failed: OperationalError (sqlite3.OperationalError)"
+    )
+
+
+def test_a_database_locked_past_the_statement_timeout_exits_3_saying_to_retry(
+    database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KEEL_DATABASE_STATEMENT_TIMEOUT_SECONDS", "0.1")
+    holder = sqlite3.connect(database.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing, for longer than we wait
+
+    exit_code = main(["register", "--email", "ada@example.com", "--password", PASSWORD])
+    holder.close()
+
+    assert exit_code == 3
+    assert capsys.readouterr().err.strip() == (
+        "keel: the database failed: OperationalError (sqlite3.OperationalError); retry"
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("KEEL_ARGON2_TIME_COST", "0"),
+        ("KEEL_DATABASE_URL", "mysql+nodriver://keel:hunter2@db/keel"),
+        ("KEEL_EMAIL_SENDER", "hunter2"),
+    ],
+)
+def test_an_invalid_setting_exits_78_with_one_line_naming_it_and_never_its_value(
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    value: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    exit_code = main(["outbox"])
+
+    error = capsys.readouterr().err.strip()
+    assert exit_code == 78
+    assert error.startswith(f"keel: invalid settings: {variable}: ")
+    assert len(error.splitlines()) == 1
+    assert "hunter2" not in error
 
 
 def test_importing_the_cli_loads_neither_fastapi_nor_uvicorn_nor_alembic() -> None:

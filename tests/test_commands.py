@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from application.commands import CreateAccountCommand
-from tests.support import PASSWORD, registration
+from tests.support import PASSWORD, full_width, registration
 
 
 def rejected_fields(**overrides: object) -> list[str]:
@@ -32,8 +32,50 @@ def test_a_password_outside_8_to_128_characters_is_refused(password: str) -> Non
 
 
 def test_passwords_of_8_and_of_128_characters_are_accepted() -> None:
-    for password in ("x" * 8, "x" * 128):
+    for password in ("k7#pQ2v!", "k7#pQ2v!" * 16):
         assert registration(password=password, password_confirmation=password)
+
+
+@pytest.mark.parametrize(
+    "password", ["PassWord1", "iloveyou", "qwertyuiop", full_width("password")]
+)
+def test_a_common_password_is_refused_saying_why_without_quoting_it(password: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        registration(password=password, password_confirmation=password)
+
+    [error] = caught.value.errors()
+    assert (error["loc"], "most common passwords" in error["msg"]) == (("password",), True)
+    assert password not in str(caught.value)
+
+
+def test_a_password_with_a_lone_surrogate_is_refused_naming_the_password_field() -> None:
+    password = "abcdefgh\ud800"
+
+    assert rejected_fields(password=password, password_confirmation=password) == ["password"]
+
+
+def test_a_password_is_kept_in_nfkc_form_so_a_full_width_confirmation_matches() -> None:
+    command = registration(
+        password=full_width(PASSWORD),
+        password_confirmation=PASSWORD,
+    )
+
+    assert command.password.get_secret_value() == PASSWORD
+
+
+def test_an_email_with_more_than_64_characters_before_the_at_is_refused() -> None:
+    assert rejected_fields(email=f"{'a' * 65}@example.com") == ["email"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a\x00b", "a\x07b", "line\nbreak", "a\u202eb", "a\u2066b", "a\u200fb", "a\ud800b", "a\u2028b"],
+    ids=["NUL", "bell", "newline", "RLO", "LRI", "RLM", "surrogate", "line separator"],
+)
+def test_an_account_name_with_a_control_or_bidi_character_is_refused_naming_the_field(
+    name: str,
+) -> None:
+    assert rejected_fields(account_name=name) == ["account_name"]
 
 
 def test_a_confirmation_that_does_not_match_is_refused_naming_the_confirmation() -> None:

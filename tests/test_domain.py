@@ -29,6 +29,22 @@ def test_a_malformed_email_is_refused_naming_the_value(value: str) -> None:
         Email(value)
 
 
+def test_an_email_with_more_than_64_characters_before_the_at_is_refused() -> None:
+    with pytest.raises(InvalidEmail, match="more than 64 characters before @"):
+        Email(f"{'a' * 65}@example.com")
+
+
+def test_an_account_registered_without_a_name_is_named_after_a_long_email_shortened_to_fit() -> (
+    None
+):
+    email = Email(f"{'a' * 64}@{'b' * 63}.{'c' * 63}.{'d' * 57}.com")
+
+    account, _ = User.create_with_account(email, "h")
+
+    assert len(str(email)) == 254
+    assert account.name == f"{str(email)[:99]}\u2026"
+
+
 def test_creating_a_user_with_an_account_makes_them_its_admin() -> None:
     account, user = User.create_with_account(Email("ada@example.com"), "$argon2id$hash")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, closing
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -32,18 +33,21 @@ def without(body: dict[str, Any], field: str) -> dict[str, Any]:
     return {name: value for name, value in body.items() if name != field}
 
 
+def posted(client: TestClient, path: str, body: dict[str, Any]) -> Any:
+    """Posts body as JSON with non-ASCII characters escaped, as a client may: a lone surrogate
+    is then valid JSON, which the test client's own encoder would refuse to send."""
+    return client.post(path, content=json.dumps(body), headers={"Content-Type": "application/json"})
+
+
+# An address of the greatest length there is: 64 characters, @, a domain of 189.
+LONGEST_EMAIL = f"{'a' * 64}@{'b' * 63}.{'c' * 63}.{'d' * 57}.com"
+
+
 class QueryThatBreaks:
     """Fails in a way nobody planned for, with internals in its message."""
 
     def execute(self, account_id: AccountId) -> Account:
         raise RuntimeError(INTERNALS)
-
-
-class UnreachableDatabase:
-    """A unit of work whose database refuses every connection."""
-
-    def transaction(self, durable: bool = False) -> AbstractContextManager[None]:
-        raise ConnectionRefusedError(INTERNALS)
 
 
 @pytest.fixture
@@ -68,6 +72,21 @@ INVALID_REGISTRATIONS = {
         "password_confirmation",
     ),
     "missing field": (without(registration(), "email"), "email"),
+    "local part over 64": (registration(email=f"{'a' * 65}@example.com"), "email"),
+    "surrogate in email": (registration(email="ada\ud800@example.com"), "email"),
+    "surrogate in password": (
+        registration(password="abcdefgh\ud800", password_confirmation="abcdefgh\ud800"),
+        "password",
+    ),
+    "common password": (
+        registration(password="iloveyou", password_confirmation="iloveyou"),
+        "password",
+    ),
+    "surrogate in name": (registration(account_name="Engines\ud800"), "account_name"),
+    "NUL in name": (registration(account_name="Eng\x00ines"), "account_name"),
+    "control in name": (registration(account_name="Eng\x1bines"), "account_name"),
+    "bidi override in name": (registration(account_name="Eng\u202eines"), "account_name"),
+    "name over 100": (registration(account_name="x" * 101), "account_name"),
 }
 
 
@@ -186,7 +205,7 @@ def test_a_refused_registration_leaves_the_next_request_unaffected(
 def test_invalid_registration_answers_422_naming_the_field(
     client: TestClient, body: dict[str, Any], field: str
 ) -> None:
-    response = client.post("/accounts", json=body)
+    response = posted(client, "/accounts", body)
 
     assert response.status_code == 422
     assert ["body", field] in [problem["loc"] for problem in response.json()["detail"]]
@@ -198,10 +217,29 @@ def test_invalid_registration_answers_422_naming_the_field(
 def test_invalid_registration_never_echoes_the_submitted_password(
     client: TestClient, body: dict[str, Any]
 ) -> None:
-    response = client.post("/accounts", json=body)
+    response = posted(client, "/accounts", body)
 
     assert body["password"] not in response.text
     assert body["password_confirmation"] not in response.text
+
+
+def test_the_longest_email_registers_with_the_account_named_after_it_shortened_to_fit(
+    client: TestClient,
+) -> None:
+    created = client.post("/accounts", json=registration(email=LONGEST_EMAIL)).json()
+
+    account = client.get(f"/accounts/{created['account_id']}").json()
+    user = client.get(f"/users/{created['user_id']}").json()
+
+    assert (len(account["name"]), account["name"][-1]) == (100, "\u2026")
+    assert user["email"] == LONGEST_EMAIL
+
+
+def test_an_unknown_field_whose_name_is_no_valid_unicode_answers_422(client: TestClient) -> None:
+    response = posted(client, "/accounts", registration() | {"\ud800": 1})
+
+    assert response.status_code == 422
+    assert [problem["loc"] for problem in response.json()["detail"]] == [["body"]]
 
 
 @pytest.mark.parametrize("path", ["/accounts/{}", "/users/{}"])
@@ -256,22 +294,6 @@ def test_an_unexpected_error_is_logged_with_its_details(
     assert INTERNALS in caplog.text
 
 
-def test_health_answers_ok_when_the_database_answers_a_read(client: TestClient) -> None:
-    response = client.get("/health")
-
-    assert (response.status_code, response.json()) == (200, {"status": "ok"})
-
-
-def test_health_answers_503_without_internals_when_the_database_does_not_answer(
-    client: TestClient, backend: Backend
-) -> None:
-    backend.container.unit_of_work.override(providers.Object(UnreachableDatabase()))
-
-    response = client.get("/health")
-
-    assert (response.status_code, response.json()) == (503, {"status": "unavailable"})
-
-
 def test_the_openapi_document_lists_every_route(client: TestClient) -> None:
     response = client.get("/openapi.json")
 
@@ -282,7 +304,37 @@ def test_the_openapi_document_lists_every_route(client: TestClient) -> None:
         ("POST", "/accounts/{account_id}/invitations"),
         ("GET", "/users/{user_id}"),
         ("GET", "/health"),
+        ("HEAD", "/health"),
+        ("GET", "/health/live"),
+        ("HEAD", "/health/live"),
     }
+
+
+def test_answers_carry_nosniff_and_no_store_personal_data_and_errors_alike(
+    client: TestClient,
+) -> None:
+    created = client.post("/accounts", json=registration()).json()
+
+    responses = [
+        client.get(f"/users/{created['user_id']}"),
+        client.post("/accounts", json=registration(email="not-an-email")),
+        client.get(f"/accounts/{uuid.uuid4()}"),
+    ]
+
+    assert [
+        (r.headers["X-Content-Type-Options"], r.headers["Cache-Control"]) for r in responses
+    ] == [("nosniff", "no-store")] * 3
+
+
+def test_with_docs_turned_off_neither_docs_nor_the_openapi_document_are_served(
+    backend: Backend,
+) -> None:
+    backend.container.config.http_docs.from_value(False)
+
+    with TestClient(create_app(backend.container)) as client:
+        statuses = [client.get(path).status_code for path in ("/docs", "/redoc", "/openapi.json")]
+
+    assert statuses == [404, 404, 404]
 
 
 def test_keel_serve_on_sqlite_migrates_the_schema_before_it_starts_serving(
@@ -303,3 +355,25 @@ def test_keel_serve_on_sqlite_migrates_the_schema_before_it_starts_serving(
 
     assert exit_code == 0
     assert {"accounts", "users", "notifications", "alembic_version"} <= tables_when_serving
+
+
+def test_a_method_a_path_does_not_serve_answers_405_listing_every_method_it_does(
+    client: TestClient,
+) -> None:
+    response = client.options("/health")
+
+    assert (response.status_code, response.headers["Allow"]) == (405, "GET, HEAD")
+
+
+def test_the_openapi_document_states_the_registration_rules_and_every_answer(
+    client: TestClient,
+) -> None:
+    document = client.get("/openapi.json").json()
+
+    fields = document["components"]["schemas"]["RegisterAccountRequest"]["properties"]
+    registering = document["paths"]["/accounts"]["post"]["responses"]
+    assert (fields["email"]["format"], fields["email"]["maxLength"]) == ("email", 254)
+    assert (fields["password"]["minLength"], fields["password"]["maxLength"]) == (8, 128)
+    assert fields["account_name"]["maxLength"] == 100
+    assert set(registering) == {"201", "400", "409", "413", "422", "429", "503"}
+    assert "Retry-After" in registering["503"]["headers"]

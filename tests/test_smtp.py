@@ -9,6 +9,7 @@ from datetime import timedelta
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -33,9 +34,11 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.envelopes: list[tuple[str, list[str]]] = []  # (MAIL FROM, RCPT TO)
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content))  # type: ignore[attr-defined]
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content))
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
 
 
@@ -96,6 +99,7 @@ def test_the_welcome_email_arrives_with_recipient_subject_body_and_idempotency_k
     assert "your account is ready" in message.get_payload()
     assert message["Idempotency-Key"] == f"welcome:{created.user_id}"
     assert message["Message-ID"] == f"<welcome.{created.user_id}@example.com>"
+    assert smtp_server.inbox.envelopes == [("keel@example.com", ["ada@example.com"])]
 
 
 def test_with_smtp_down_the_email_is_retried_ever_later_then_dead_then_revived_and_sent(

@@ -23,15 +23,18 @@ from typing import Any
 from sqlalchemy import JSON, Table, UniqueConstraint
 
 from adapters.storage import ForeignKeyViolation, Key, Row, UniqueViolation
-from application.errors import TransactionError
+from application.errors import TransientStorageError
 
 _MISSING: Any = object()
 Columns = tuple[str, ...]
 
 
-class LockTimeout(TransactionError):
-    def __init__(self, resource: Hashable, seconds: float) -> None:
-        super().__init__(f"waited {seconds}s for another transaction to release {resource!r}")
+class LockTimeout(TransientStorageError):
+    """As a lock or statement timeout of SQL: the other transaction may be gone on a retry.
+    The resource is not named: it may be a value, an email say."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"LockTimeout (waited {seconds}s for another transaction's lock)")
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ class InMemoryDatabase:
             if holder is not None and not self._condition.wait_for(
                 lambda: resource not in self._lock_owners, self.lock_timeout
             ):
-                raise LockTimeout(resource, self.lock_timeout)
+                raise LockTimeout(self.lock_timeout)
             self._lock_owners[resource] = owner
             return True
 

@@ -3,9 +3,10 @@ rows a transaction reads and writes, through SQLAlchemy Core on its connection."
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy
 from sqlalchemy import (
@@ -19,17 +20,48 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
+from adapters.sqlalchemy.errors import storage_error
 from adapters.storage import ForeignKeyViolation, Key, Row, UniqueViolation
 from adapters.tables import metadata
 from application.errors import StorageError
 
+# Options that only a pool of several connections takes (not SQLite's in-memory pool).
+_QUEUE_POOL_OPTIONS = ("pool_size", "max_overflow", "pool_timeout")
 
-def create_engine(url: str | sqlalchemy.URL, **options: Any) -> Engine:
+
+def create_engine(
+    url: str | sqlalchemy.URL, statement_timeout: float | None = None, **options: Any
+) -> Engine:
+    """An engine for url. options are SQLAlchemy's (pool_size, max_overflow, pool_timeout,
+    pool_pre_ping, poolclass); pre-ping is on unless turned off, so a pooled connection the
+    server dropped is replaced on checkout instead of failing a request.
+
+    statement_timeout (seconds) bounds any one wait of the database: on PostgreSQL a
+    statement, and a connection attempt; on SQLite, which has no statement timeout, the wait
+    for another connection's lock (its busy timeout). Past it: TransientStorageError.
+    """
+    url = sqlalchemy.make_url(url)
+    options.setdefault("pool_pre_ping", True)
+    dialect = cast(type[DefaultDialect], url.get_dialect())
+    pool_class = options.get("poolclass") or dialect.get_pool_class(url)
+    if not issubclass(pool_class, QueuePool):
+        options = {k: v for k, v in options.items() if k not in _QUEUE_POOL_OPTIONS}
+    connect_args: dict[str, Any] = {}
+    if statement_timeout is not None and url.get_backend_name() == "postgresql":
+        milliseconds = math.ceil(statement_timeout * 1000)
+        connect_args["options"] = f"-c statement_timeout={milliseconds}"
+        connect_args["connect_timeout"] = math.ceil(statement_timeout)
+    elif statement_timeout is not None and url.get_backend_name() == "sqlite":
+        connect_args["timeout"] = statement_timeout
     # Errors and logs show the SQL but never the values: they may be a password hash.
-    engine = sqlalchemy.create_engine(url, hide_parameters=True, **options)
+    engine = sqlalchemy.create_engine(
+        url, hide_parameters=True, connect_args=connect_args, **options
+    )
     if engine.dialect.name == "sqlite":
         _make_sqlite_transactions_explicit(engine)
     return engine
@@ -63,12 +95,13 @@ def create_schema(engine: Engine, schema: MetaData = metadata) -> None:
 
 @contextmanager
 def storage_errors() -> Iterator[None]:
-    """SQLAlchemy's errors become StorageError, which names only their class: the application
-    never sees SQLAlchemy, and a driver's message (it may quote a row) goes nowhere."""
+    """SQLAlchemy's errors become StorageError, which names only their classes: the
+    application never sees SQLAlchemy, and a driver's message (it may quote a row) goes
+    nowhere."""
     try:
         yield
     except SQLAlchemyError as error:
-        raise StorageError(type(error).__name__) from None
+        raise storage_error(error) from None
 
 
 class SqlRows:
@@ -151,7 +184,7 @@ class SqlRows:
         except IntegrityError as error:
             raise _violation(error, table) from None
         except SQLAlchemyError as error:
-            raise StorageError(type(error).__name__) from None
+            raise storage_error(error) from None
 
 
 def _matches_key(table: Table, key: Key) -> list[Any]:

@@ -1,27 +1,32 @@
-"""The HTTP API: routes that call use cases from the container, and what each error answers.
+"""The HTTP API: routes that call use cases from the container (errors.py says what each
+error answers).
 
-Routes are plain `def`, so FastAPI runs them in its threadpool. Each use case opens and closes
-its own transaction there; the unit of work keeps it in a ContextVar, so one request's
-transaction is never seen by another.
+Routes that do I/O are plain `def`, so FastAPI runs them in its threadpool. Each use case opens
+and closes its own transaction there; the unit of work keeps it in a ContextVar, so one
+request's transaction is never seen by another. The liveness route is `async def`: it runs on
+the event loop and never waits for a thread behind the work it reports on.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application.commands import InviteMemberCommand
+from application.errors import Unavailable
 from bootstrap import Container
 from domain.accounts import AccountId, UserId
-from domain.errors import Conflict, DomainError, InvalidValue, NotFound
+from domain.errors import DomainError
+from entrypoints.http import errors
+from entrypoints.http.middleware import LimitRequestBody, SecurityHeaders
 from entrypoints.http.schemas import (
     AccountCreatedResponse,
     AccountResponse,
@@ -37,31 +42,45 @@ logger = logging.getLogger(__name__)
 
 router = APIRouter()
 
-# What a domain error answers, by its category: a new error picks a category, not a handler.
-STATUS_BY_CATEGORY: dict[type[DomainError], int] = {InvalidValue: 422, NotFound: 404, Conflict: 409}
-UNCATEGORISED_STATUS = 400
-
 _ERROR: dict[str, Any] = {"model": ErrorResponse}
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _ERROR}
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
+_UNAVAILABLE = {"model": ErrorResponse, "description": "Retry later", "headers": _RETRY_AFTER}
+# What every route that reads or writes the database may answer besides its own codes.
+_STORED: dict[int | str, dict[str, Any]] = {503: _UNAVAILABLE}
+_WITH_BODY: dict[int | str, dict[str, Any]] = {
+    **_STORED,
+    400: {"model": ErrorResponse, "description": "Body is not JSON in UTF-8"},
+    413: {"model": ErrorResponse, "description": "Request body too large"},
+}
 
 
 def create_app(container: Container) -> FastAPI:
     """The API over the container's use cases, on whichever backend the container wires."""
+    docs = container.config.http_docs()
     app = FastAPI(
         title="keel",
         summary="Register an account and its admin user; read them back.",
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
         exception_handlers={
-            RequestValidationError: _invalid_request,
-            DomainError: _refused,
-            Exception: _internal_error,
+            RequestValidationError: errors.invalid_request,
+            StarletteHTTPException: errors.http_error,
+            DomainError: errors.refused,
+            Unavailable: errors.unavailable,
+            Exception: errors.internal_error,
         },
     )
     app.state.container = container
-    app.include_router(router)
+    # The routes join the app as they are (no prefix, no shared dependency): a flat list, in
+    # which a 405 can find every method of a path (errors.http_error).
+    app.router.routes.extend(router.routes)
+    app.add_middleware(LimitRequestBody, max_bytes=container.config.http_max_body_bytes())
+    app.add_middleware(SecurityHeaders)  # added last, so outermost: on every answer, 413 too
     return app
 
 
-def _container(request: Request) -> Container:
+async def _container(request: Request) -> Container:  # no I/O: no thread needed
     container: Container = request.app.state.container
     return container
 
@@ -69,7 +88,27 @@ def _container(request: Request) -> Container:
 Wired = Annotated[Container, Depends(_container)]
 
 
-@router.post("/accounts", status_code=201, responses={409: _ERROR})
+def _within_rate_limit(request: Request, container: Wired) -> None:
+    """Counts the request against its client's registration limit; 429 past it."""
+    if not container.config.rate_limit_enabled():
+        return
+    # The peer's address; behind a proxy, uvicorn's --proxy-headers makes it the client's.
+    client = request.client.host if request.client else "unknown"
+    wait = container.registration_rate_limiter().seconds_to_wait(client)
+    if wait:
+        raise HTTPException(429, "too many registrations, retry later", {"Retry-After": str(wait)})
+
+
+@router.post(
+    "/accounts",
+    status_code=201,
+    dependencies=[Depends(_within_rate_limit)],
+    responses={
+        **_WITH_BODY,
+        409: _ERROR,
+        429: {"model": ErrorResponse, "description": "Too many requests", "headers": _RETRY_AFTER},
+    },
+)
 def register_account(body: RegisterAccountRequest, container: Wired) -> AccountCreatedResponse:
     """Registers an account and its admin user, and welcomes them by email."""
     with _body_rules():
@@ -79,7 +118,9 @@ def register_account(body: RegisterAccountRequest, container: Wired) -> AccountC
 
 
 @router.post(
-    "/accounts/{account_id}/invitations", status_code=201, responses={404: _ERROR, 409: _ERROR}
+    "/accounts/{account_id}/invitations",
+    status_code=201,
+    responses={**_WITH_BODY, 404: _ERROR, 409: _ERROR},
 )
 def invite_member(
     account_id: uuid.UUID, body: InviteMemberRequest, container: Wired
@@ -91,19 +132,27 @@ def invite_member(
     return InvitationResponse.of(invitation)
 
 
-@router.get("/accounts/{account_id}", responses=_NOT_FOUND)
+@router.get("/accounts/{account_id}", responses={**_STORED, 404: _ERROR})
 def get_account(account_id: uuid.UUID, container: Wired) -> AccountResponse:
     return AccountResponse.of(container.get_account().execute(AccountId(account_id)))
 
 
-@router.get("/users/{user_id}", responses=_NOT_FOUND)
+@router.get("/users/{user_id}", responses={**_STORED, 404: _ERROR})
 def get_user(user_id: uuid.UUID, container: Wired) -> UserResponse:
     return UserResponse.of(container.get_user().execute(UserId(user_id)))
 
 
+@router.get("/health/live")
+@router.head("/health/live")
+async def liveness() -> HealthResponse:
+    """200 while the process serves requests at all; touches nothing else."""
+    return HealthResponse(status="ok")
+
+
 @router.get("/health", responses={503: {"model": HealthResponse}})
-def health(container: Wired, response: Response) -> HealthResponse:
-    """200 when the database answers a read, 503 when it does not."""
+@router.head("/health", responses={503: {"model": HealthResponse}})
+def readiness(container: Wired, response: Response) -> HealthResponse:
+    """Readiness: 200 when the database answers a read, 503 when it does not."""
     try:
         container.check_health().execute()
     except Exception:
@@ -112,29 +161,6 @@ def health(container: Wired, response: Response) -> HealthResponse:
         response.status_code = 503
         return HealthResponse(status="unavailable")
     return HealthResponse(status="ok")
-
-
-# Error handlers do no I/O, so they run on the event loop, not in the threadpool.
-async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-    # A malformed id is bad input like any other (422), not an unknown resource (404).
-    return _unprocessable(error.errors())
-
-
-async def _refused(request: Request, error: DomainError) -> JSONResponse:
-    return _answer(status_for(error), str(error))
-
-
-def status_for(error: DomainError) -> int:
-    for category, status_code in STATUS_BY_CATEGORY.items():
-        if isinstance(error, category):
-            return status_code
-    return UNCATEGORISED_STATUS
-
-
-async def _internal_error(request: Request, error: Exception) -> JSONResponse:
-    # The details may hold internals (SQL, hosts, values): they go to the log, not the client.
-    logger.exception("%s %s failed", request.method, request.url.path, exc_info=error)
-    return _answer(500, "internal error")
 
 
 @contextmanager
@@ -147,16 +173,3 @@ def _body_rules() -> Iterator[None]:
         raise RequestValidationError(
             [{**problem, "loc": ("body", *problem["loc"])} for problem in error.errors()]
         ) from None
-
-
-def _unprocessable(problems: Iterable[Mapping[str, Any]]) -> JSONResponse:
-    # FastAPI's default body echoes each rejected "input", a password among them: leave it out.
-    detail = [
-        {"loc": list(problem["loc"]), "msg": problem["msg"], "type": problem["type"]}
-        for problem in problems
-    ]
-    return JSONResponse({"detail": detail}, status_code=422)
-
-
-def _answer(status_code: int, detail: str) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status_code)

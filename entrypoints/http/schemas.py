@@ -1,7 +1,9 @@
 """The HTTP contract: request and response bodies, kept apart from the domain entities.
 
 Requests carry shapes only; the rules (email syntax, password length, confirmation) live in
-the commands, once. Responses are built field by field, so a new attribute on an entity never
+the commands, once. The OpenAPI document states them (json_schema_extra: documented, not
+enforced twice), so a client or a schema-driven fuzzer knows what a valid body is.
+Responses are built field by field, so a new attribute on an entity never
 reaches a client by accident, and a password hash never can.
 """
 
@@ -11,20 +13,46 @@ import uuid
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic.config import JsonDict
 
-from application.commands import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, CreateAccountCommand
-from domain.accounts import Account, Invitation, Role, User
+from application.commands import CreateAccountCommand
+from application.password_policy import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from domain.accounts import MAX_ACCOUNT_NAME_LENGTH, Account, Invitation, Role, User
+from domain.email import MAX_EMAIL_LENGTH, MAX_LOCAL_PART_LENGTH
+
+_EMAIL: JsonDict = {"format": "email", "maxLength": MAX_EMAIL_LENGTH}
+_PASSWORD: JsonDict = {"minLength": MIN_PASSWORD_LENGTH, "maxLength": MAX_PASSWORD_LENGTH}
 
 
 class RegisterAccountRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    email: str = Field(examples=["ada@example.com"])
-    password: SecretStr = Field(
-        description=f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
+    email: str = Field(
+        examples=["ada@example.com"],
+        description=f"at most {MAX_LOCAL_PART_LENGTH} characters before the @",
+        json_schema_extra=_EMAIL,
     )
-    password_confirmation: SecretStr = Field(description="the password, once more")
-    account_name: str | None = Field(default=None, description="defaults to the email")
+    password: SecretStr = Field(
+        description=(
+            f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters in Unicode NFKC form;"
+            " none of the most common passwords"
+        ),
+        examples=["correct horse battery staple"],
+        json_schema_extra=_PASSWORD,
+    )
+    password_confirmation: SecretStr = Field(
+        description="the password, once more",
+        examples=["correct horse battery staple"],
+        json_schema_extra=_PASSWORD,
+    )
+    account_name: str | None = Field(
+        default=None,
+        description=(
+            "defaults to the email (shortened to fit); surrounding spaces are dropped;"
+            " no control or bidirectional formatting characters"
+        ),
+        json_schema_extra={"minLength": 1, "maxLength": MAX_ACCOUNT_NAME_LENGTH},
+    )
 
     def to_command(self) -> CreateAccountCommand:
         """Raises ValidationError naming the field that breaks a rule."""
@@ -39,7 +67,7 @@ class RegisterAccountRequest(BaseModel):
 class InviteMemberRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(examples=["grace@example.com"])
+    email: str = Field(examples=["grace@example.com"], json_schema_extra=_EMAIL)
 
 
 class AccountCreatedResponse(BaseModel):

@@ -26,6 +26,9 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def _config(connection: Connection) -> Config:
+    if connection.dialect.name == "postgresql":
+        # A migration may rewrite a large table: the requests' statement timeout is not its.
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
     # env.py migrates on this connection, so the caller's transaction holds every revision.
