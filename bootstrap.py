@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KEEL_")
 
     database_url: str = "sqlite:///keel.db"
+    log_format: Literal["human", "json"] = "human"
     email_sender: Literal["console", "smtp", "recording"] = "console"
     email_from: str = "keel@example.com"
     smtp_host: str = "localhost"

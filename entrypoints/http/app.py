@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, Any
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -58,6 +59,9 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     app.include_router(router)
+    # Every request gets an id: X-Request-ID when it is a well-formed UUID, else a new one.
+    # It is echoed in the response and carried by every log line of the request.
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app
 
 
