@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     # The longest one wait of the database may last: a PostgreSQL statement or connection
     # attempt, SQLite's wait for the write lock, the memory backend's for a row lock.
     database_statement_timeout_seconds: PositiveFloat = 10.0
+    log_format: Literal["human", "json"] = "human"
     email_sender: Literal["console", "smtp", "recording"] = "console"
     email_from: str = "keel@example.com"
     smtp_host: str = "localhost"

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from application.errors import ApplicationError, StorageError, Unavailable
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound
+from entrypoints.logs import configure_logging
 
 # The rest is imported where a command needs it, so that `keel --help` starts at once and no
 # command loads FastAPI, uvicorn or Alembic unless it serves or migrates.
@@ -44,8 +45,6 @@ EXIT_BY_CATEGORY: dict[type[DomainError], int] = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     arguments = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     from bootstrap import Settings, build_container  # only once a command runs: not for --help
 
     try:
@@ -54,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         details = "; ".join(_describe_setting(problem) for problem in error.errors())
         print(f"keel: invalid settings: {details}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
+    configure_logging(settings.log_format)
     container = build_container(settings)
     try:
         return int(arguments.run(container, arguments))
@@ -209,7 +209,8 @@ def _serve(container: Container, arguments: argparse.Namespace) -> int:
         from adapters.sqlalchemy.migrations import upgrade  # Alembic: only when it migrates
 
         upgrade(container.engine())
-    uvicorn.run(create_app(container), host=arguments.host, port=arguments.port)
+    # log_config=None: uvicorn's records go through keel's handler, with their request ids.
+    uvicorn.run(create_app(container), host=arguments.host, port=arguments.port, log_config=None)
     return 0
 
 

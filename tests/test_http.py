@@ -344,7 +344,7 @@ def test_keel_serve_on_sqlite_migrates_the_schema_before_it_starts_serving(
     monkeypatch.setenv("KEEL_DATABASE_URL", f"sqlite:///{database}")
     tables_when_serving: set[str] = set()
 
-    def serve(app: FastAPI, host: str, port: int) -> None:
+    def serve(app: FastAPI, host: str, port: int, **options: object) -> None:
         with closing(sqlite3.connect(database)) as connection:
             rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             tables_when_serving.update(name for (name,) in rows)

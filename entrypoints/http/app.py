@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
@@ -75,8 +76,13 @@ def create_app(container: Container) -> FastAPI:
     # The routes join the app as they are (no prefix, no shared dependency): a flat list, in
     # which a 405 can find every method of a path (errors.http_error).
     app.router.routes.extend(router.routes)
+    # Middleware added later wraps what was added before: headers and request ids reach
+    # every answer, a 413 too.
     app.add_middleware(LimitRequestBody, max_bytes=container.config.http_max_body_bytes())
-    app.add_middleware(SecurityHeaders)  # added last, so outermost: on every answer, 413 too
+    app.add_middleware(SecurityHeaders)
+    # Every request gets an id: X-Request-ID when it is a well-formed UUID, else a new one.
+    # It is echoed in the response and carried by every log line of the request.
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app
 
 

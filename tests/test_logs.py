@@ -1,0 +1,108 @@
+"""Every HTTP request has an id, echoed in its response and carried by each of its log lines;
+logs are human-readable lines or JSON objects, and never hold a password or its hash."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from dependency_injector import providers
+from fastapi.testclient import TestClient
+
+from application.commands import QueueWelcomeEmailCommand
+from application.notifications import QueueWelcomeEmail
+from bootstrap import build_container
+from domain.notifications import NotificationId
+from entrypoints.http.app import create_app
+from entrypoints.logs import KeelHandler, LogFormat, configure_logging
+from tests.support import PASSWORD, settings_for
+
+REGISTRATION = {"email": "ada@example.com", "password": PASSWORD, "password_confirmation": PASSWORD}
+
+
+class WelcomeThatFails(QueueWelcomeEmail):
+    def execute(self, command: QueueWelcomeEmailCommand) -> NotificationId:
+        raise RuntimeError("welcome template missing")
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    container = build_container(settings_for("memory://"))
+    container.queue_welcome_email.override(
+        providers.Factory(WelcomeThatFails, uow=container.unit_of_work, clock=container.clock)
+    )
+    with TestClient(create_app(container)) as client:
+        yield client
+
+
+def logged(log_format: LogFormat) -> io.StringIO:
+    lines = io.StringIO()
+    configure_logging(log_format, stream=lines)
+    return lines
+
+
+@pytest.fixture(autouse=True)
+def keel_handler_removed_afterwards() -> Iterator[None]:
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, KeelHandler)]:
+        root.removeHandler(handler)
+
+
+def test_a_request_without_an_id_gets_one_in_its_response(client: TestClient) -> None:
+    response = client.get("/health")
+
+    assert uuid.UUID(response.headers["X-Request-ID"])
+
+
+def test_a_well_formed_request_id_is_kept_and_echoed(client: TestClient) -> None:
+    request_id = uuid.uuid4().hex
+
+    response = client.get("/health", headers={"X-Request-ID": request_id})
+
+    assert response.headers["X-Request-ID"] == request_id
+
+
+def test_a_malformed_request_id_is_replaced_by_a_new_one(client: TestClient) -> None:
+    response = client.get("/health", headers={"X-Request-ID": "'; DROP TABLE users; --"})
+
+    assert uuid.UUID(response.headers["X-Request-ID"])
+
+
+def test_each_log_line_of_a_request_carries_its_id(client: TestClient) -> None:
+    lines = logged("human")
+    request_id = uuid.uuid4().hex
+
+    client.post("/accounts", json=REGISTRATION, headers={"X-Request-ID": request_id})
+
+    welcome_lines = [line for line in lines.getvalue().splitlines() if "no welcome" in line]
+    assert welcome_lines
+    assert all(f"[{request_id}]" in line for line in welcome_lines)
+
+
+def test_json_logs_are_one_object_per_line_with_the_request_id_and_no_password(
+    client: TestClient,
+) -> None:
+    lines = logged("json")
+    request_id = uuid.uuid4().hex
+
+    client.post("/accounts", json=REGISTRATION, headers={"X-Request-ID": request_id})
+
+    records = [json.loads(line) for line in lines.getvalue().splitlines() if line.startswith("{")]
+    welcome = [r for r in records if "no welcome" in r["message"]]
+    assert [r["request_id"] for r in welcome] == [request_id]
+    assert welcome[0]["level"] == "ERROR"
+    assert PASSWORD not in lines.getvalue()
+    assert "argon2" not in lines.getvalue()
+
+
+def test_a_log_line_outside_a_request_says_so() -> None:
+    lines = logged("human")
+
+    logging.getLogger("keel.test").warning("relay idle")
+
+    assert "[-] keel.test: relay idle" in lines.getvalue()
