@@ -3,6 +3,8 @@ may run side by side on PostgreSQL: claims skip the rows another relay is claimi
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -52,10 +54,27 @@ class SqlAlchemyOutbox:
             for row in claimed
         ]
 
-    def mark_sent(self, entry: OutboxEntry) -> bool:
-        return self._update_leased(
-            entry, status=SENT, attempts=entry.attempts + 1, claimed_until=None
-        )
+    def mark_sent(self, entries: Sequence[OutboxEntry]) -> set[NotificationId]:
+        ids_by_lease: dict[datetime, list[NotificationId]] = defaultdict(list)
+        for entry in entries:
+            ids_by_lease[entry.lease_until].append(entry.notification_id)
+        table = notifications.c
+        marked: set[NotificationId] = set()
+        for lease_until, ids in ids_by_lease.items():
+            # One statement for a relay's whole batch. Each row counts its own attempt: while
+            # the lease holds, attempts is the entry's, as only the lease holder changes it.
+            leased = (
+                notifications.update()
+                .where(
+                    table.id.in_(ids),
+                    table.status == PENDING,
+                    table.claimed_until == lease_until,
+                )
+                .values(status=SENT, attempts=table.attempts + 1, claimed_until=None)
+                .returning(table.id)
+            )
+            marked.update(NotificationId(id_) for id_ in self._rows.execute(leased).scalars())
+        return marked
 
     def mark_failed(self, entry: OutboxEntry, error: str, retry_at: datetime | None) -> bool:
         rescheduled = {} if retry_at is None else {"next_attempt_at": retry_at}
