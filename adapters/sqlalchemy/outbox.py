@@ -31,7 +31,7 @@ class SqlAlchemyOutbox:
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxEntry]:
         table = notifications.c
         due = (
-            select(notifications)
+            select(table.id)
             .where(
                 table.status == PENDING,
                 table.next_attempt_at <= now,
@@ -42,13 +42,22 @@ class SqlAlchemyOutbox:
             # PostgreSQL: relays side by side skip the rows another is claiming, so no row is
             # claimed twice. SQLite ignores it: BEGIN IMMEDIATE already serialises relays.
             .with_for_update(skip_locked=True)
+            # Run once, before the UPDATE: as a plain subquery, a plan could run it again (and
+            # lock more rows) or join it against the whole table.
+            .cte("due")
+            .prefix_with("MATERIALIZED")
         )
-        claimed = [dict(row) for row in self._rows.execute(due).mappings()]
-        if claimed:
-            ids = [row["id"] for row in claimed]
-            self._updated(
-                notifications.update().where(table.id.in_(ids)), claimed_until=lease_until
-            )
+        # One statement finds, leases and returns the batch: no second one listing its ids.
+        claim = (
+            notifications.update()
+            .where(table.id == due.c.id)
+            .values(claimed_until=lease_until)
+            .returning(*notifications.c)
+        )
+        claimed = sorted(  # RETURNING keeps no order
+            (dict(row) for row in self._rows.execute(claim).mappings()),
+            key=lambda row: (row["next_attempt_at"], row["id"]),
+        )
         return [
             OutboxEntry(NotificationId(row["id"]), email_message(row), row["attempts"], lease_until)
             for row in claimed
