@@ -104,8 +104,7 @@ class Outbox(Protocol):
     def mark_sent(self, entries: Sequence[OutboxEntry]) -> set[NotificationId]:
         """Records the deliveries, each as one more attempt; returns the ids it marked.
 
-        An entry whose lease was lost to another relay meanwhile is left as that relay has
-        it. Entries that share a lease, as a relay's batch does, are marked in one statement.
+        An entry whose lease was lost to another relay meanwhile is left as that relay has it.
         """
         ...
 
