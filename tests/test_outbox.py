@@ -261,3 +261,26 @@ def test_a_relay_stops_sending_a_batch_once_half_its_lease_is_gone_and_records_w
 
     assert (first.sent, len(sender.sent), rest.sent) == (1, 1, 2)
     assert status(backend)[DeliveryStatus.SENT] == 3
+
+
+def test_a_relay_that_outlived_its_lease_while_sending_leaves_the_row_to_the_relay_that_took_over(
+    backend: Backend, clock: ManualClock
+) -> None:
+    backend.container.register_account().execute(registration())
+    uow = backend.uow
+    taken_over: list[OutboxEntry] = []
+
+    class SenderThatOutlivesTheLease(RecordingEmailSender):
+        def send(self, message: EmailMessage) -> None:
+            super().send(message)
+            clock.advance(LEASE)
+            with uow.transaction():
+                taken_over.extend(uow.outbox.claim_due(clock.now(), clock.now() + LEASE, 10))
+
+    slow = relay(backend, SenderThatOutlivesTheLease(), clock).relay_batch()
+    left_pending = status(backend)[DeliveryStatus.PENDING]
+    with uow.transaction():
+        marked_by_new_holder = uow.outbox.mark_sent(taken_over)
+
+    assert (slow.sent, len(taken_over), left_pending) == (1, 1, 1)
+    assert marked_by_new_holder == {taken_over[0].notification_id}
