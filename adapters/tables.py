@@ -103,7 +103,9 @@ notifications = Table(
     Column("next_attempt_at", UtcDateTime, nullable=False),
     Column("claimed_until", UtcDateTime),
     Column("last_error", Text),
-    Index("ix_notifications_due", "status", "next_attempt_at"),
+    # In the order a relay claims them, so a claim reads one batch of the index, however long
+    # the backlog: without id, rows due at the same time would all be read and sorted first.
+    Index("ix_notifications_due", "status", "next_attempt_at", "id"),
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -101,8 +101,11 @@ class Outbox(Protocol):
         """
         ...
 
-    def mark_sent(self, entry: OutboxEntry) -> bool:
-        """Records the delivery; False if the lease was lost to another relay meanwhile."""
+    def mark_sent(self, entries: Sequence[OutboxEntry]) -> set[NotificationId]:
+        """Records the deliveries, each as one more attempt; returns the ids it marked.
+
+        An entry whose lease was lost to another relay meanwhile is left as that relay has it.
+        """
         ...
 
     def mark_failed(self, entry: OutboxEntry, error: str, retry_at: datetime | None) -> bool:

@@ -6,7 +6,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from application.ports import Clock, EmailSender, OutboxEntry, UnitOfWork
 
@@ -44,11 +44,19 @@ class RelayReport:
         )
 
 
+@dataclass(frozen=True)
+class FailedAttempt:
+    entry: OutboxEntry
+    error: str
+    retry_at: datetime | None  # None: no attempt is left, the notification is dead
+
+
 class NotificationRelay:
     """Sends pending notifications: each at least once, or dead after the policy's attempts.
 
-    An email is sent outside any database transaction, then marked sent. If the relay dies in
-    between, the lease expires and the email is sent again with the same idempotency key.
+    A batch is claimed, sent outside any database transaction, then its outcome recorded in
+    one transaction. If the relay dies before that commits, the lease expires and the batch is
+    sent again with the same idempotency keys: a crash repeats at most the batch in flight.
     """
 
     def __init__(
@@ -70,14 +78,26 @@ class NotificationRelay:
         self._jitter = jitter
 
     def relay_batch(self) -> RelayReport:
-        """Claims one batch of due notifications and tries to send each of them."""
-        now = self._clock.now()
-        with self._uow.transaction(durable=True):
-            batch = self._uow.outbox.claim_due(now, now + self._lease, self._batch_size)
-        report = RelayReport()
-        for entry in batch:
-            report += self._deliver(entry)
-        return report
+        """Claims one batch of due notifications, sends each while half the lease remains,
+        and records what became of them."""
+        batch = self._claim()
+        sent: list[OutboxEntry] = []
+        failed: list[FailedAttempt] = []
+        for number, entry in enumerate(batch):
+            if self._clock.now() >= entry.lease_until - self._lease / 2:
+                # A send started this late could outlive the lease, and another relay would
+                # send it too. Leave the rest: they are claimed again once the lease runs out.
+                logger.warning(
+                    "too little lease left to send %d notifications", len(batch) - number
+                )
+                break
+            try:
+                self._email_sender.send(entry.message)
+            except Exception as error:
+                failed.append(self._failed_attempt(entry, f"{type(error).__name__}: {error}"))
+            else:
+                sent.append(entry)
+        return self._record(sent, failed)
 
     def drain(self) -> RelayReport:
         """Relays batches until nothing is due; failures scheduled for later stay pending."""
@@ -86,29 +106,15 @@ class NotificationRelay:
             total += report
         return total
 
-    def _deliver(self, entry: OutboxEntry) -> RelayReport:
-        if self._clock.now() >= entry.lease_until - self._lease / 2:
-            # A send started this late could outlive the lease, and another relay would send
-            # it too. Leave it: it is claimed again once the lease has run out.
-            logger.warning("too little lease left to send notification %s", entry.notification_id)
-            return RelayReport()
-        try:
-            self._email_sender.send(entry.message)
-        except Exception as error:
-            return self._record_failure(entry, f"{type(error).__name__}: {error}")
-        if not self._mark_sent(entry):
-            logger.warning("notification %s sent, but its lease was lost", entry.notification_id)
-        return RelayReport(sent=1)
-
-    def _mark_sent(self, entry: OutboxEntry) -> bool:
+    def _claim(self) -> list[OutboxEntry]:
+        now = self._clock.now()
         with self._uow.transaction(durable=True):
-            return self._uow.outbox.mark_sent(entry)
+            return self._uow.outbox.claim_due(now, now + self._lease, self._batch_size)
 
-    def _record_failure(self, entry: OutboxEntry, error: str) -> RelayReport:
+    def _failed_attempt(self, entry: OutboxEntry, error: str) -> FailedAttempt:
         attempts = entry.attempts + 1
-        gives_up = attempts >= self._policy.max_attempts
         retry_at = None
-        if not gives_up:
+        if attempts < self._policy.max_attempts:
             retry_at = self._clock.now() + self._policy.delay(attempts, self._jitter())
         logger.warning(
             "notification %s failed (attempt %d): %s; %s",
@@ -117,9 +123,24 @@ class NotificationRelay:
             error,
             "dead" if retry_at is None else f"retry at {retry_at:%Y-%m-%d %H:%M:%S}",
         )
+        return FailedAttempt(entry, error[:500], retry_at)
+
+    def _record(self, sent: list[OutboxEntry], failed: list[FailedAttempt]) -> RelayReport:
+        # One transaction, one commit, for the whole batch: the relay's cost is per batch.
         with self._uow.transaction(durable=True):
-            recorded = self._uow.outbox.mark_failed(entry, error[:500], retry_at)
-        if not recorded:
-            logger.warning("lease on notification %s was lost", entry.notification_id)
-            return RelayReport()
-        return RelayReport(dead=1) if gives_up else RelayReport(retried=1)
+            marked = self._uow.outbox.mark_sent(sent)
+            recorded = [
+                failure
+                for failure in failed
+                if self._uow.outbox.mark_failed(failure.entry, failure.error, failure.retry_at)
+            ]
+        for entry in sent:
+            if entry.notification_id not in marked:
+                logger.warning(
+                    "notification %s sent, but its lease was lost", entry.notification_id
+                )
+        for failure in failed:
+            if failure not in recorded:
+                logger.warning("lease on notification %s was lost", failure.entry.notification_id)
+        dead = sum(1 for failure in recorded if failure.retry_at is None)
+        return RelayReport(sent=len(sent), retried=len(recorded) - dead, dead=dead)

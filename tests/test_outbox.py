@@ -12,8 +12,8 @@ from dependency_injector import providers
 from adapters.clock import ManualClock
 from adapters.email import RecordingEmailSender
 from application.notifications import welcome_message
-from application.ports import DeliveryStatus, EmailSender, OutboxEntry
-from application.relay import NotificationRelay, RelayReport, RetryPolicy
+from application.ports import DeliveryStatus, EmailMessage, EmailSender, OutboxEntry
+from application.relay import FailedAttempt, NotificationRelay, RelayReport, RetryPolicy
 from domain.accounts import User
 from domain.email import Email
 from domain.notifications import Notification
@@ -27,10 +27,22 @@ class Boom(Exception):
 
 
 class RelayThatDiesBeforeMarking(NotificationRelay):
-    """Sends, then dies before recording it: the crash at-least-once delivery is about."""
+    """Sends a batch, then dies before recording it: the crash at-least-once delivery is about."""
 
-    def _mark_sent(self, entry: OutboxEntry) -> bool:
+    def _record(self, sent: list[OutboxEntry], failed: list[FailedAttempt]) -> RelayReport:
         raise Boom("relay killed between send and mark")
+
+
+class RelayThatDiesOnItsSecondBatch(NotificationRelay):
+    """Records its first batch, then sends the second and dies before recording it."""
+
+    recorded_batches = 0
+
+    def _record(self, sent: list[OutboxEntry], failed: list[FailedAttempt]) -> RelayReport:
+        if self.recorded_batches == 1:
+            raise Boom("relay killed between send and mark")
+        self.recorded_batches += 1
+        return super()._record(sent, failed)
 
 
 def relay(
@@ -89,6 +101,29 @@ def test_a_relay_that_dies_after_sending_sends_again_with_the_same_key_once_the_
     assert (still_leased.sent, after_lease.sent) == (0, 1)
     assert [m.idempotency_key for m in sender.sent] == [sender.sent[0].idempotency_key] * 2
     assert status(backend)[DeliveryStatus.SENT] == 1
+
+
+def test_a_relay_that_dies_after_sending_a_batch_resends_only_that_batch_with_the_same_keys(
+    backend: Backend, clock: ManualClock
+) -> None:
+    seed_notifications(backend, 5)
+    crashed, survivor = RecordingEmailSender(), RecordingEmailSender()
+
+    with pytest.raises(Boom):
+        relay(backend, crashed, clock, kind=RelayThatDiesOnItsSecondBatch, batch_size=2).drain()
+    recorded_batch, batch_in_flight = keys(crashed.sent[:2]), keys(crashed.sent[2:])
+    clock.advance(LEASE)
+    relay(backend, survivor, clock, batch_size=2).drain()
+    resent = keys(survivor.sent) & keys(crashed.sent)
+
+    assert (len(recorded_batch), len(batch_in_flight)) == (2, 2)
+    assert resent == batch_in_flight
+    assert len(survivor.sent) == 3  # the batch in flight again, and the one never claimed
+    assert status(backend)[DeliveryStatus.SENT] == 5
+
+
+def keys(messages: list[EmailMessage]) -> set[str]:
+    return {message.idempotency_key for message in messages}
 
 
 def seed_notifications(backend: Backend, count: int) -> None:
@@ -156,14 +191,10 @@ def test_a_relay_does_not_send_what_it_claimed_once_the_lease_has_run_out(
     sender = RecordingEmailSender()
 
     class LateRelay(NotificationRelay):
-        def relay_batch(self) -> RelayReport:
-            report = RelayReport()
-            with self._uow.transaction(durable=True):
-                entries = self._uow.outbox.claim_due(clock.now(), clock.now() + LEASE, 10)
+        def _claim(self) -> list[OutboxEntry]:
+            entries = super()._claim()
             clock.advance(LEASE)  # e.g. the previous email of the batch took this long
-            for entry in entries:
-                report += self._deliver(entry)
-            return report
+            return entries
 
     late = relay(backend, sender, clock, kind=LateRelay).relay_batch()
 
@@ -184,12 +215,72 @@ def test_a_relay_that_lost_its_lease_cannot_mark_what_the_new_holder_is_sending(
 
     with uow.transaction():
         marked_by_loser = (
-            uow.outbox.mark_sent(lost),
+            uow.outbox.mark_sent([lost]),
             uow.outbox.mark_failed(lost, "TimeoutError", retry_at=None),
         )
     with uow.transaction():
-        marked_by_holder = uow.outbox.mark_sent(held)
+        marked_by_holder = uow.outbox.mark_sent([held])
 
-    assert marked_by_loser == (False, False)
-    assert marked_by_holder is True
+    assert marked_by_loser == (set(), False)
+    assert marked_by_holder == {held.notification_id}
     assert status(backend)[DeliveryStatus.SENT] == 1
+
+
+def test_marking_a_batch_sent_marks_only_the_entries_whose_lease_it_still_holds(
+    backend: Backend, clock: ManualClock
+) -> None:
+    seed_notifications(backend, 3)
+    uow = backend.uow
+    with uow.transaction():
+        batch = uow.outbox.claim_due(clock.now(), clock.now() + LEASE, limit=10)
+    clock.advance(LEASE)
+    with uow.transaction():
+        [taken_over] = uow.outbox.claim_due(clock.now(), clock.now() + LEASE, limit=1)
+
+    with uow.transaction():
+        marked = uow.outbox.mark_sent(batch)
+
+    assert marked == {e.notification_id for e in batch} - {taken_over.notification_id}
+    assert status(backend)[DeliveryStatus.SENT] == 2
+
+
+def test_a_relay_stops_sending_a_batch_once_half_its_lease_is_gone_and_records_what_it_sent(
+    backend: Backend, clock: ManualClock
+) -> None:
+    seed_notifications(backend, 3)
+
+    class SlowSender(RecordingEmailSender):
+        def send(self, message: EmailMessage) -> None:
+            super().send(message)
+            clock.advance(LEASE / 2)  # the first send takes half the lease
+
+    sender = SlowSender()
+    first = relay(backend, sender, clock).relay_batch()
+    clock.advance(LEASE / 2)  # the lease on the two left unsent runs out
+    rest = relay(backend, RecordingEmailSender(), clock).drain()
+
+    assert (first.sent, len(sender.sent), rest.sent) == (1, 1, 2)
+    assert status(backend)[DeliveryStatus.SENT] == 3
+
+
+def test_a_relay_that_outlived_its_lease_while_sending_leaves_the_row_to_the_relay_that_took_over(
+    backend: Backend, clock: ManualClock
+) -> None:
+    backend.container.register_account().execute(registration())
+    uow = backend.uow
+    taken_over: list[OutboxEntry] = []
+
+    class SenderThatOutlivesTheLease(RecordingEmailSender):
+        def send(self, message: EmailMessage) -> None:
+            super().send(message)
+            clock.advance(LEASE)
+            with uow.transaction():
+                taken_over.extend(uow.outbox.claim_due(clock.now(), clock.now() + LEASE, 10))
+
+    slow = relay(backend, SenderThatOutlivesTheLease(), clock).relay_batch()
+    left_pending = status(backend)[DeliveryStatus.PENDING]
+    with uow.transaction():
+        marked_by_new_holder = uow.outbox.mark_sent(taken_over)
+
+    assert (slow.sent, len(taken_over), left_pending) == (1, 1, 1)
+    assert marked_by_new_holder == {taken_over[0].notification_id}

@@ -3,6 +3,7 @@ relay at a time: claims do not skip rows another relay is claiming."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -47,10 +48,14 @@ class InMemoryOutbox:
                 )
         return claimed
 
-    def mark_sent(self, entry: OutboxEntry) -> bool:
-        return self._update_leased(
-            entry, status=SENT, attempts=entry.attempts + 1, claimed_until=None
-        )
+    def mark_sent(self, entries: Sequence[OutboxEntry]) -> set[NotificationId]:
+        return {
+            entry.notification_id
+            for entry in entries
+            if self._update_leased(
+                entry, status=SENT, attempts=entry.attempts + 1, claimed_until=None
+            )
+        }
 
     def mark_failed(self, entry: OutboxEntry, error: str, retry_at: datetime | None) -> bool:
         rescheduled = {} if retry_at is None else {"next_attempt_at": retry_at}

@@ -3,6 +3,8 @@ may run side by side on PostgreSQL: claims skip the rows another relay is claimi
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +31,7 @@ class SqlAlchemyOutbox:
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxEntry]:
         table = notifications.c
         due = (
-            select(notifications)
+            select(table.id)
             .where(
                 table.status == PENDING,
                 table.next_attempt_at <= now,
@@ -40,22 +42,48 @@ class SqlAlchemyOutbox:
             # PostgreSQL: relays side by side skip the rows another is claiming, so no row is
             # claimed twice. SQLite ignores it: BEGIN IMMEDIATE already serialises relays.
             .with_for_update(skip_locked=True)
+            # Run once, before the UPDATE: as a plain subquery, a plan could run it again (and
+            # lock more rows) or join it against the whole table.
+            .cte("due")
+            .prefix_with("MATERIALIZED")
         )
-        claimed = [dict(row) for row in self._rows.execute(due).mappings()]
-        if claimed:
-            ids = [row["id"] for row in claimed]
-            self._updated(
-                notifications.update().where(table.id.in_(ids)), claimed_until=lease_until
-            )
+        # One statement finds, leases and returns the batch: no second one listing its ids.
+        claim = (
+            notifications.update()
+            .where(table.id == due.c.id)
+            .values(claimed_until=lease_until)
+            .returning(*notifications.c)
+        )
+        claimed = sorted(  # RETURNING keeps no order
+            (dict(row) for row in self._rows.execute(claim).mappings()),
+            key=lambda row: (row["next_attempt_at"], row["id"]),
+        )
         return [
             OutboxEntry(NotificationId(row["id"]), email_message(row), row["attempts"], lease_until)
             for row in claimed
         ]
 
-    def mark_sent(self, entry: OutboxEntry) -> bool:
-        return self._update_leased(
-            entry, status=SENT, attempts=entry.attempts + 1, claimed_until=None
-        )
+    def mark_sent(self, entries: Sequence[OutboxEntry]) -> set[NotificationId]:
+        ids_by_lease: dict[datetime, list[NotificationId]] = defaultdict(list)
+        for entry in entries:
+            ids_by_lease[entry.lease_until].append(entry.notification_id)
+        table = notifications.c
+        marked: set[NotificationId] = set()
+        for lease_until, ids in ids_by_lease.items():
+            # One statement for a relay's whole batch. Each row counts its own attempt: while
+            # the lease holds, attempts is the entry's, as only the lease holder changes it.
+            leased = (
+                notifications.update()
+                .where(
+                    table.id.in_(ids),
+                    table.status == PENDING,
+                    table.claimed_until == lease_until,
+                )
+                .values(status=SENT, attempts=table.attempts + 1, claimed_until=None)
+                .returning(table.id)
+            )
+            marked.update(NotificationId(id_) for id_ in self._rows.execute(leased).scalars())
+        return marked
 
     def mark_failed(self, entry: OutboxEntry, error: str, retry_at: datetime | None) -> bool:
         rescheduled = {} if retry_at is None else {"next_attempt_at": retry_at}
