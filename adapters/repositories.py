@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from asgi_correlation_id import correlation_id
+
 from adapters import tables
 from adapters.aggregates import Aggregate, AggregateRepository, Children
 from adapters.storage import RowStore, UniqueViolation
@@ -50,7 +52,9 @@ class Notifications:
         self._rows = rows
 
     def add(self, notification: Notification, message: EmailMessage, due_at: datetime) -> None:
-        row = tables.notification_row(notification, message, due_at)
+        # The request being served, if any (asgi-correlation-id keeps its id): the relay, in
+        # another process, logs it with every line about this notification.
+        row = tables.notification_row(notification, message, due_at, correlation_id.get())
         try:
             self._rows.insert(tables.notifications, [row])
         except UniqueViolation as violation:

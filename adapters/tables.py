@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 from adapters.storage import Row
-from application.ports import DeliveryStatus, EmailMessage
+from application.ports import DeliveryStatus, EmailMessage, OutboxEntry
 from domain.accounts import Account, AccountId, Invitation, Role, User, UserId
 from domain.email import Email
 from domain.notifications import Notification, NotificationId, NotificationKind
@@ -103,6 +103,7 @@ notifications = Table(
     Column("next_attempt_at", UtcDateTime, nullable=False),
     Column("claimed_until", UtcDateTime),
     Column("last_error", Text),
+    Column("request_id", String(64)),
     # In the order a relay claims them, so a claim reads one batch of the index, however long
     # the backlog: without id, rows due at the same time would all be read and sorted first.
     Index("ix_notifications_due", "status", "next_attempt_at", "id"),
@@ -151,7 +152,12 @@ def user_entity(row: Row) -> User:
     )
 
 
-def notification_row(notification: Notification, message: EmailMessage, due_at: datetime) -> Row:
+def notification_row(
+    notification: Notification,
+    message: EmailMessage,
+    due_at: datetime,
+    request_id: str | None = None,
+) -> Row:
     return {
         "id": notification.id,
         "user_id": notification.user_id,
@@ -164,6 +170,7 @@ def notification_row(notification: Notification, message: EmailMessage, due_at: 
         "next_attempt_at": due_at,
         "claimed_until": None,
         "last_error": None,
+        "request_id": request_id,
     }
 
 
@@ -173,6 +180,16 @@ def notification_entity(row: Row) -> Notification:
         user_id=UserId(row["user_id"]),
         kind=NotificationKind(row["kind"]),
         recipient=Email(row["recipient"]),
+    )
+
+
+def outbox_entry(row: Row, lease_until: datetime) -> OutboxEntry:
+    return OutboxEntry(
+        NotificationId(row["id"]),
+        email_message(row),
+        row["attempts"],
+        lease_until,
+        row["request_id"],
     )
 
 

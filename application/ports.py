@@ -80,6 +80,8 @@ class OutboxEntry:
     message: EmailMessage
     attempts: int
     lease_until: datetime
+    # The id of the request that queued it, so that the relay's log lines about it carry it.
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)

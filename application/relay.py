@@ -96,6 +96,7 @@ class NotificationRelay:
             except Exception as error:
                 failed.append(self._failed_attempt(entry, f"{type(error).__name__}: {error}"))
             else:
+                logger.info("sent notification %s", entry.notification_id, extra=_about(entry))
                 sent.append(entry)
         return self._record(sent, failed)
 
@@ -122,6 +123,7 @@ class NotificationRelay:
             attempts,
             error,
             "dead" if retry_at is None else f"retry at {retry_at:%Y-%m-%d %H:%M:%S}",
+            extra=_about(entry),
         )
         return FailedAttempt(entry, error[:500], retry_at)
 
@@ -137,10 +139,21 @@ class NotificationRelay:
         for entry in sent:
             if entry.notification_id not in marked:
                 logger.warning(
-                    "notification %s sent, but its lease was lost", entry.notification_id
+                    "notification %s sent, but its lease was lost",
+                    entry.notification_id,
+                    extra=_about(entry),
                 )
         for failure in failed:
             if failure not in recorded:
-                logger.warning("lease on notification %s was lost", failure.entry.notification_id)
+                logger.warning(
+                    "lease on notification %s was lost",
+                    failure.entry.notification_id,
+                    extra=_about(failure.entry),
+                )
         dead = sum(1 for failure in recorded if failure.retry_at is None)
         return RelayReport(sent=len(sent), retried=len(recorded) - dead, dead=dead)
+
+
+def _about(entry: OutboxEntry) -> dict[str, object]:
+    """What a log line about the entry carries: the id of the request that queued it."""
+    return {"request_id": entry.request_id or "-"}

@@ -18,14 +18,16 @@ JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"
 
 
 class RequestIdFilter(CorrelationIdFilter):
-    """Adds `request_id`: the id asgi-correlation-id keeps for the request being served."""
+    """Adds `request_id`: the id asgi-correlation-id keeps for the request being served, unless
+    the line names one itself (the relay's, about an email a request queued)."""
 
     def __init__(self) -> None:
         super().__init__(default_value="-")
 
     def filter(self, record: logging.LogRecord) -> bool:
         super().filter(record)
-        record.request_id = record.__dict__.pop("correlation_id")
+        served = record.__dict__.pop("correlation_id")
+        record.request_id = getattr(record, "request_id", served)
         return True
 
 

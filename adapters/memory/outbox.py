@@ -9,7 +9,7 @@ from typing import Any
 
 from adapters.memory.database import MemoryTransaction
 from adapters.storage import Row
-from adapters.tables import email_message, notifications
+from adapters.tables import notifications, outbox_entry
 from application.ports import DeadNotification, DeliveryStatus, OutboxEntry
 from domain.email import Email
 from domain.errors import NotFound
@@ -41,11 +41,7 @@ class InMemoryOutbox:
             row = self._rows.get(notifications, key, for_update=True)
             if row is not None and _is_due(row, now):
                 self._rows.update(notifications, key, {"claimed_until": lease_until}, {})
-                claimed.append(
-                    OutboxEntry(
-                        NotificationId(row["id"]), email_message(row), row["attempts"], lease_until
-                    )
-                )
+                claimed.append(outbox_entry(row, lease_until))
         return claimed
 
     def mark_sent(self, entries: Sequence[OutboxEntry]) -> set[NotificationId]:

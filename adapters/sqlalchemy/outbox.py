@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Update, func, or_, select
 
 from adapters.sqlalchemy.database import SqlRows
-from adapters.tables import email_message, notifications
+from adapters.tables import notifications, outbox_entry
 from application.ports import DeadNotification, DeliveryStatus, OutboxEntry
 from domain.email import Email
 from domain.errors import NotFound
@@ -58,10 +58,7 @@ class SqlAlchemyOutbox:
             (dict(row) for row in self._rows.execute(claim).mappings()),
             key=lambda row: (row["next_attempt_at"], row["id"]),
         )
-        return [
-            OutboxEntry(NotificationId(row["id"]), email_message(row), row["attempts"], lease_until)
-            for row in claimed
-        ]
+        return [outbox_entry(row, lease_until) for row in claimed]
 
     def mark_sent(self, entries: Sequence[OutboxEntry]) -> set[NotificationId]:
         ids_by_lease: dict[datetime, list[NotificationId]] = defaultdict(list)
