@@ -16,7 +16,15 @@ from adapters.memory.database import InMemoryDatabase
 from adapters.sqlalchemy.database import create_engine, create_schema
 from adapters.tables import metadata
 from tests.postgres_server import session_fixture
-from tests.support import BACKENDS, THROWAWAY_POSTGRES, Backend, backend_for, empty, postgres_url
+from tests.support import (
+    BACKENDS,
+    THROWAWAY_POSTGRES,
+    Backend,
+    backend_for,
+    empty,
+    postgres_url,
+    settings_for,
+)
 from tests.widgets import (
     InMemoryWidgetUnitOfWork,
     SqlAlchemyWidgetUnitOfWork,
@@ -52,6 +60,27 @@ def postgres_engine() -> Iterator[Engine]:
     engine = _prepared(create_engine(postgres_url()))
     yield engine
     engine.dispose()
+
+
+# Each backend wired once for the session; tests take `backend` (or call backend_for), which
+# resets it first.
+@pytest.fixture(scope="session")
+def memory_backend() -> Backend:
+    return Backend.wired("memory", settings_for("memory://"))
+
+
+@pytest.fixture(scope="session")
+def sqlite_backend(sqlite_engine: Engine) -> Backend:
+    return Backend.wired("sqlite", settings_for(_url(sqlite_engine)), sqlite_engine)
+
+
+@pytest.fixture(scope="session")
+def postgres_backend(postgres_engine: Engine) -> Backend:
+    return Backend.wired("postgres", settings_for(_url(postgres_engine)), postgres_engine)
+
+
+def _url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=BACKENDS)
