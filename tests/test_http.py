@@ -16,10 +16,11 @@ from dependency_injector import providers
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from bootstrap import build_container
 from domain.accounts import Account, AccountId, UserId
 from entrypoints.cli import main
 from entrypoints.http.app import create_app
-from tests.support import PASSWORD, Backend
+from tests.support import PASSWORD, Backend, settings_for
 
 INTERNALS = "connection to db.internal:5432 failed for role keel_admin"
 
@@ -50,17 +51,40 @@ class QueryThatBreaks:
         raise RuntimeError(INTERNALS)
 
 
-@pytest.fixture
-def client(backend: Backend) -> Iterator[TestClient]:
-    with TestClient(create_app(backend.container)) as client:
+@pytest.fixture(scope="module")
+def app() -> FastAPI:
+    """One app for the module, pointed at each test's container in turn (the routes read
+    `app.state.container`): an app of its own cost a test more than the test itself, as
+    FastAPI builds its middleware stack on the first request and its OpenAPI schema on the
+    first read."""
+    return create_app(build_container(settings_for("memory://")))
+
+
+@pytest.fixture(scope="module")
+def raising_client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def answering_client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
 
 @pytest.fixture
-def client_without_raising(backend: Backend) -> Iterator[TestClient]:
+def client(app: FastAPI, raising_client: TestClient, backend: Backend) -> TestClient:
+    app.state.container = backend.container
+    return raising_client
+
+
+@pytest.fixture
+def client_without_raising(
+    app: FastAPI, answering_client: TestClient, backend: Backend
+) -> TestClient:
     """A client that answers as a server would, instead of raising a route's error."""
-    with TestClient(create_app(backend.container), raise_server_exceptions=False) as client:
-        yield client
+    app.state.container = backend.container
+    return answering_client
 
 
 # Each invalid registration, and the field a client must be told about.

@@ -1,4 +1,4 @@
-"""Email through a real SMTP server (aiosmtpd) started by the test, on every backend."""
+"""Email through a real SMTP server (aiosmtpd), one for the module, on every backend."""
 
 from __future__ import annotations
 
@@ -36,6 +36,10 @@ class Inbox:
         self.messages: list[Message] = []
         self.envelopes: list[tuple[str, list[str]]] = []  # (MAIL FROM, RCPT TO)
 
+    def clear(self) -> None:
+        self.messages.clear()
+        self.envelopes.clear()
+
     async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
         self.messages.append(message_from_bytes(envelope.content))
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
@@ -49,8 +53,9 @@ class SmtpServer:
         self._controller: Controller | None = None
 
     def start(self) -> None:
-        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
+        if self._controller is None:
+            self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+            self._controller.start()
 
     def stop(self) -> None:
         if self._controller is not None:
@@ -64,12 +69,27 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
+@pytest.fixture(scope="module")
+def module_smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer()
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def smtp_server(module_smtp_server: SmtpServer) -> SmtpServer:
+    """The module's server, running (a test may have stopped it), its inbox empty."""
+    module_smtp_server.start()
+    module_smtp_server.inbox.clear()
+    return module_smtp_server
+
+
+@pytest.fixture(scope="module")
+def smtp_sender(module_smtp_server: SmtpServer) -> SmtpEmailSender:
+    # One for the module: a sender loads the system's CA certificates when it is built
+    # (tens of milliseconds), even for plain SMTP.
+    return SmtpEmailSender("127.0.0.1", module_smtp_server.port, "none", sender="keel@example.com")
 
 
 @pytest.fixture
@@ -80,10 +100,11 @@ def clock(backend: Backend) -> ManualClock:
 
 
 @pytest.fixture
-def relay(backend: Backend, smtp_server: SmtpServer, clock: ManualClock) -> NotificationRelay:
-    sender = SmtpEmailSender("127.0.0.1", smtp_server.port, "none", sender="keel@example.com")
+def relay(
+    backend: Backend, smtp_server: SmtpServer, smtp_sender: SmtpEmailSender, clock: ManualClock
+) -> NotificationRelay:
     policy = RetryPolicy(max_attempts=4, base_delay=BASE_DELAY)
-    return NotificationRelay(backend.uow, sender, clock, policy, jitter=lambda: 0.0)
+    return NotificationRelay(backend.uow, smtp_sender, clock, policy, jitter=lambda: 0.0)
 
 
 def test_the_welcome_email_arrives_with_recipient_subject_body_and_idempotency_key(
