@@ -19,7 +19,7 @@ from bootstrap import build_container
 from domain.notifications import NotificationId
 from entrypoints.http.app import create_app
 from entrypoints.logs import KeelHandler, LogFormat, configure_logging
-from tests.support import PASSWORD, settings_for
+from tests.support import PASSWORD, Backend, settings_for
 
 REGISTRATION = {"email": "ada@example.com", "password": PASSWORD, "password_confirmation": PASSWORD}
 
@@ -106,3 +106,18 @@ def test_a_log_line_outside_a_request_says_so() -> None:
     logging.getLogger("keel.test").warning("relay idle")
 
     assert "[-] keel.test: relay idle" in lines.getvalue()
+
+
+def test_the_relays_lines_about_an_email_carry_the_id_of_the_request_that_queued_it(
+    backend: Backend,
+) -> None:
+    request_id = uuid.uuid4().hex
+    with TestClient(create_app(backend.container)) as client:
+        client.post("/accounts", json=REGISTRATION, headers={"X-Request-ID": request_id})
+    lines = logged("human")
+
+    backend.container.relay().drain()
+
+    relay_lines = [line for line in lines.getvalue().splitlines() if "application.relay" in line]
+    assert relay_lines
+    assert all(f"[{request_id}]" in line for line in relay_lines)
