@@ -3,9 +3,10 @@ Session, (c) by hand with the raw driver, and on memory (d) with bare dicts.
 
 A registration is what `POST /accounts` runs: the account and its admin user, then the
 welcome email queued in a savepoint (optional: its failure would undo only itself), in one
-transaction. Each call registers a fresh, unique email and hashes the password with the same
-cheapest argon2id. (a) and (d) also build and validate the CreateAccountCommand, as the
-service does; (b) and (c) skip that.
+transaction. Each call registers a fresh, unique email and hashes the password with the
+service's own hasher (argon2id at its cheapest, on its bounded pool of threads), so every
+variant pays the same for hashing and the ratios compare what surrounds it. (a) and (d) also
+build and validate the CreateAccountCommand, as the service does; (b) and (c) skip that.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Session
 from adapters import tables
 from application.commands import CreateAccountCommand
 from application.notifications import welcome_message
-from application.ports import UnitOfWork
+from application.ports import PasswordHasher, UnitOfWork
 from bench.databases import (
     ARGON2_MEMORY_COST_KIB,
     ARGON2_PARALLELISM,
@@ -123,7 +124,7 @@ def with_a_session(backend: Backend, welcome: bool = True) -> Operation:
     """(b) A hand-written SQLAlchemy Session on the same engine: rows, no domain, no ports; the
     welcome in a savepoint of its own, as keel does."""
     engine = backend.engine
-    hasher = cheapest_hasher()
+    hasher = backend.container.password_hasher()
 
     def register() -> None:
         email = unique_email()
@@ -158,7 +159,7 @@ def with_the_driver(backend: Backend, welcome: bool = True) -> Operation:
     """(c) Raw psycopg 3 or sqlite3: the same statements on a kept connection."""
     assert backend.raw is not None, "the memory backend has no driver"
     raw = backend.raw
-    hasher = cheapest_hasher()
+    hasher = backend.container.password_hasher()
 
     def register() -> None:
         raw.register(unique_email(), hasher.hash(PASSWORD), welcome)
@@ -170,14 +171,14 @@ class BareDicts:
     """(d) The limit for the memory backend: the same rows in dicts, the same uniqueness
     checks under one lock, the same hash and command validation; no unit of work."""
 
-    def __init__(self) -> None:
+    def __init__(self, hasher: PasswordHasher) -> None:
         self._lock = threading.Lock()
         self._accounts: dict[uuid.UUID, dict[str, object]] = {}
         self._users: dict[uuid.UUID, dict[str, object]] = {}
         self._user_by_email: dict[str, uuid.UUID] = {}
         self._notifications: dict[uuid.UUID, dict[str, object]] = {}
         self._idempotency_keys: set[str] = set()
-        self._hasher = cheapest_hasher()
+        self._hasher = hasher
 
     def register(self) -> None:
         registration = command()
