@@ -14,7 +14,7 @@ from adapters.email import RecordingEmailSender
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.tables import metadata
 from application.commands import CreateAccountCommand
-from application.ports import UnitOfWork
+from application.ports import PasswordHasher, UnitOfWork
 from bootstrap import Container, Settings, build_container
 from tests.postgres_server import PostgresUnavailable, ThrowawayPostgres
 
@@ -43,6 +43,7 @@ class Backend:
     settings: Settings
     container: Container
     engine: Engine | None = None  # the SQL backends' session engine
+    hasher: PasswordHasher | None = None  # the container's own, kept from test to test
 
     @classmethod
     def wired(cls, name: str, settings: Settings, engine: Engine | None = None) -> Backend:
@@ -56,6 +57,11 @@ class Backend:
         self.container.reset_override()
         self.container.config.from_dict(self.settings.model_dump())
         self.container.reset_singletons()
+        # The hasher holds no data, only its pool of threads: the first one is kept, so that
+        # no test starts threads of its own.
+        if self.hasher is None:
+            self.hasher = self.container.password_hasher()
+        self.container.password_hasher.override(providers.Object(self.hasher))
         if self.engine is not None:
             self.container.engine.override(providers.Object(self.engine))
             empty(self.engine)
