@@ -99,9 +99,13 @@ class AggregateRepository(Generic[EntityT]):
         stored_children = {child: self._child_rows(child, key) for child in aggregate.children}
         if _without(stored, version) == root and stored_children == children:
             return  # like an ORM: an unchanged aggregate costs no write and takes no lock
-        if not self._rows.update(
-            aggregate.table, key, {**root, version: read_at + 1}, {version: read_at}
-        ):
+        try:
+            updated = self._rows.update(
+                aggregate.table, key, {**root, version: read_at + 1}, {version: read_at}
+            )
+        except UniqueViolation as violation:
+            raise self._conflict(violation, entity) from None
+        if not updated:
             raise ConcurrentUpdate(aggregate.kind, _shown(key), read_at)
         for child, rows in children.items():
             self._replace(entity, key, child, stored_children[child], rows)
@@ -155,10 +159,14 @@ class AggregateRepository(Generic[EntityT]):
         try:
             self._rows.insert(table, rows)
         except UniqueViolation as violation:
-            conflict = self.aggregate.conflicts.get(",".join(violation.columns))
-            if conflict is None or violation.table != self.aggregate.table.name:
-                raise
-            raise conflict(entity) from None
+            raise self._conflict(violation, entity) from None
+
+    def _conflict(self, violation: UniqueViolation, entity: EntityT) -> Exception:
+        """The domain error the declaration gives the violated unique column, if any."""
+        conflict = self.aggregate.conflicts.get(",".join(violation.columns))
+        if conflict is None or violation.table != self.aggregate.table.name:
+            return violation
+        return conflict(entity)
 
 
 def _as_key(key: Any) -> Key:

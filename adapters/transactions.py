@@ -74,6 +74,12 @@ class Transaction(Generic[HandleT]):
         """The handle, for a repository about to use it; raises if it must not be used."""
         if self.closed:
             raise NoActiveTransaction()
+        if self.owner != _owner():
+            # A repository kept in a variable and used from another thread or task: it must
+            # not slip its writes into a transaction (and a connection) that is not its own.
+            raise TransactionError(
+                "a transaction is usable only by the thread or task that began it"
+            )
         self.blocks[-1].raise_if_doomed()
         return self.handle
 
@@ -211,7 +217,7 @@ class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
     def _exit_nested(self, transaction: Transaction[HandleT], error: BaseException | None) -> None:
         block = transaction.blocks.pop()
         parent = transaction.blocks[-1]
-        failure = error or block.failure
+        failure = error if error is not None else block.failure
         if failure is None:
             if not block.joined:
                 self._release_savepoint(transaction.handle, cast(SavepointT, block.savepoint))
@@ -220,7 +226,16 @@ class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
         if block.joined:
             parent.failure = failure  # nothing can undo a joined block alone
         else:
-            self._rollback_savepoint(transaction.handle, cast(SavepointT, block.savepoint))
+            try:
+                self._rollback_savepoint(transaction.handle, cast(SavepointT, block.savepoint))
+            except Exception:
+                # The savepoint cannot be rolled back (the connection died, say): nothing of
+                # the transaction can be kept, and the failure that got here is the news.
+                for enclosing in transaction.blocks:
+                    enclosing.failure = enclosing.failure or failure
+                if error is None:
+                    raise
+                return
         if error is None:
             block.raise_if_doomed()
 
@@ -239,7 +254,9 @@ class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
             try:
                 callback()
             except Exception:
-                logger.exception("on_commit callback %r failed; the commit stands", callback)
+                # Its name, not its repr: a partial's repr would show its arguments.
+                name = getattr(callback, "__qualname__", type(callback).__qualname__)
+                logger.exception("on_commit callback %s failed; the commit stands", name)
 
     def _close(self, transaction: Transaction[HandleT], commit: bool) -> None:
         try:

@@ -34,6 +34,8 @@ class Contract:
     clash: Callable[[Any], Any] | None = None  # another entity with a taken unique value
     clash_error: type[Exception] = Exception
     orphan: Callable[[], Any] | None = None  # an entity whose parent does not exist
+    take_unique: Callable[[Any, Any], None] | None = None  # changes one to clash with another
+    without_required: Callable[[Any], Any] | None = None  # a copy missing a NOT NULL value
 
 
 def new_account(uow: Any) -> Account:
@@ -88,6 +90,8 @@ CONTRACTS = [
         clash=lambda widget: Widget(name=widget.name),
         clash_error=WidgetNameTaken,
         orphan=lambda: Widget(name="orphan", parent_id=uuid.uuid4()),
+        take_unique=lambda widget, other: setattr(widget, "name", other.name),
+        without_required=lambda widget: Widget(name=None),  # type: ignore[arg-type]
     ),
 ]
 
@@ -311,3 +315,62 @@ def test_a_read_for_update_holds_off_another_one_until_the_first_transaction_end
     other.join()
 
     assert seen_by_other == [2]
+
+
+@contracts("take_unique")
+def test_saving_a_change_onto_a_taken_unique_value_raises_the_declared_error(
+    uow: WidgetUnitOfWork, contract: Contract
+) -> None:
+    assert contract.take_unique is not None
+    first, second = added(uow, contract), added(uow, contract)
+    with uow.transaction():
+        changed = contract.repository(uow).get(second.id)
+    contract.take_unique(changed, first)
+
+    with pytest.raises(contract.clash_error), uow.transaction():
+        contract.repository(uow).save(changed)
+
+
+@contracts("without_required")
+def test_adding_an_entity_without_a_required_value_raises_a_storage_error(
+    uow: WidgetUnitOfWork, contract: Contract
+) -> None:
+    assert contract.without_required is not None
+    with pytest.raises(StorageError), uow.transaction():
+        contract.repository(uow).add(contract.without_required(contract.new(uow)))
+
+
+@contracts("take_unique", "change")
+def test_a_unique_value_given_up_is_free_for_others_only_once_that_transaction_commits(
+    uow: WidgetUnitOfWork, contract: Contract
+) -> None:
+    assert contract.take_unique is not None
+    assert contract.change is not None
+    holder = added(uow, contract)
+    given_up, other_started = threading.Event(), threading.Event()
+    outcome: list[str] = []
+
+    def take_the_value() -> None:
+        given_up.wait(timeout=10)
+        taker = contract.new(uow)
+        contract.take_unique(taker, holder)
+        other_started.set()
+        try:
+            with uow.transaction():
+                contract.repository(uow).add(taker)
+            outcome.append("taken")
+        except contract.clash_error:
+            outcome.append("refused")
+
+    other = threading.Thread(target=take_the_value)
+    other.start()
+    with uow.transaction():
+        loaded = contract.repository(uow).get(holder.id)
+        contract.change(loaded)  # a new value for its unique column: the old one is given up
+        contract.repository(uow).save(loaded)
+        given_up.set()
+        other_started.wait(timeout=10)
+        time.sleep(0.1)  # room for the other to reach the value, if nothing holds it off
+    other.join()
+
+    assert outcome == ["taken"]

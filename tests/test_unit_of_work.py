@@ -8,6 +8,7 @@ import contextlib
 import contextvars
 import logging
 import threading
+import time
 import traceback
 import uuid
 
@@ -22,7 +23,7 @@ from application.errors import (
     TransactionError,
 )
 from domain.errors import NotFound
-from tests.widgets import Widget, WidgetBackend, WidgetNameTaken, WidgetUnitOfWork
+from tests.widgets import Widget, WidgetBackend, WidgetNameTaken, WidgetUnitOfWork, widgets
 
 
 class Boom(Exception):
@@ -473,3 +474,57 @@ def test_a_failed_write_names_no_stored_value_in_its_error_or_the_log(
     everything_said = "".join(traceback.format_exception(doomed.value)) + caplog.text
     assert "IntegrityError" in everything_said
     assert "argon2" not in everything_said
+
+
+def test_a_repository_kept_in_a_variable_refuses_a_thread_that_did_not_begin_the_transaction(
+    uow: WidgetUnitOfWork,
+) -> None:
+    refused: list[str] = []
+
+    with uow.transaction():
+        kept = uow.widgets
+
+        def add_from_another_thread() -> None:
+            try:
+                kept.add(Widget(name="smuggled"))
+            except TransactionError as error:
+                refused.append(type(error).__name__)
+
+        thread = threading.Thread(target=add_from_another_thread)
+        thread.start()
+        thread.join()
+
+    assert refused == ["TransactionError"]
+    assert names(uow, "smuggled") == []
+
+
+def test_a_child_written_while_another_transaction_deletes_its_parent_is_refused(
+    uow: WidgetUnitOfWork,
+) -> None:
+    parent = Widget(name="parent")
+    with uow.transaction():
+        uow.widgets.add(parent)
+    deleted, adding = threading.Event(), threading.Event()
+    outcome: list[str] = []
+
+    def add_child() -> None:
+        deleted.wait(timeout=10)
+        try:
+            with uow.transaction():
+                adding.set()
+                uow.widgets.add(Widget(name="child", parent_id=parent.id))
+            outcome.append("added")
+        except StorageError:
+            outcome.append("refused")
+
+    child = threading.Thread(target=add_child)
+    child.start()
+    with uow.transaction():
+        uow.active_transaction().handle.delete(widgets, (parent.id,))
+        deleted.set()
+        adding.wait(timeout=10)
+        time.sleep(0.1)  # room for the child's insert to reach the parent, if nothing holds it
+    child.join()
+
+    assert outcome == ["refused"]
+    assert names(uow, "parent", "child") == []

@@ -17,9 +17,9 @@ from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, Uui
 from adapters.aggregates import Aggregate, AggregateRepository, Children
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from adapters.storage import Row
+from adapters.storage import Row, RowStore
 from adapters.tables import NAMING_CONVENTION
-from adapters.transactions import TransactionBlock, repository
+from adapters.transactions import Transaction, TransactionBlock, repository
 from domain.errors import Conflict
 
 
@@ -106,7 +106,9 @@ class WidgetUnitOfWork(Protocol):
     @property
     def widgets(self) -> Widgets: ...
 
-    def transaction(self, durable: bool = False) -> TransactionBlock: ...
+    def transaction(self, durable: bool = False, savepoint: bool = True) -> TransactionBlock: ...
+
+    def active_transaction(self) -> Transaction[RowStore]: ...
 
     def on_commit(self, callback: object) -> None: ...
 

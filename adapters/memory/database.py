@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import JSON, Table, UniqueConstraint
 
 from adapters.storage import ForeignKeyViolation, Key, Row, UniqueViolation
-from application.errors import TransientStorageError
+from application.errors import StorageError, TransientStorageError
 
 _MISSING: Any = object()
 Columns = tuple[str, ...]
@@ -43,6 +43,7 @@ class Constraints:
 
     key: Columns
     documents: Columns  # JSON columns: mutable values, copied in and out
+    required: Columns  # NOT NULL
     unique: tuple[Columns, ...]
     references: tuple[tuple[Columns, Table], ...]  # local columns -> the table whose key they hold
     referenced_by: tuple[tuple[Table, Columns], ...]  # tables whose columns hold this one's key
@@ -57,10 +58,14 @@ def constraints(table: Table) -> Constraints:
     return Constraints(
         key=tuple(column.name for column in table.primary_key.columns),
         documents=tuple(column.name for column in table.columns if isinstance(column.type, JSON)),
-        unique=tuple(
-            tuple(column.name for column in constraint.columns)
-            for constraint in table.constraints
-            if isinstance(constraint, UniqueConstraint)
+        required=tuple(column.name for column in table.columns if not column.nullable),
+        unique=(
+            *(
+                tuple(column.name for column in constraint.columns)
+                for constraint in table.constraints
+                if isinstance(constraint, UniqueConstraint)
+            ),
+            *(tuple(c.name for c in index.columns) for index in table.indexes if index.unique),
         ),
         references=tuple(
             (tuple(fk.parent.name for fk in group.elements), group.referred_table)
@@ -144,6 +149,8 @@ class MemoryTransaction:
     def insert(self, table: Table, rows: list[Row]) -> None:
         declared = constraints(table)
         for row in rows:
+            if any(row.get(column) is None for column in declared.required):
+                raise StorageError("IntegrityError")  # as SQL's NOT NULL: no value is named
             key = _values(row, declared.key)
             self.lock((table.name, key))
             if self._visible(table.name, key) is not None:
@@ -163,7 +170,10 @@ class MemoryTransaction:
         if (column,) in constraints(table).unique:
             key = self._holder(table.name, (column,), (value,))
             row = None if key is None else self._visible(table.name, key)
-            return [] if row is None else [_copied(row, constraints(table).documents)]
+            # A commit may land between the two reads: the row must still hold the value.
+            if row is None or row[column] != value:
+                return []
+            return [_copied(row, constraints(table).documents)]
         return self.scan(table, lambda row: row[column] == value)
 
     def scan(self, table: Table, matches: Callable[[Row], bool]) -> list[Row]:
@@ -186,7 +196,7 @@ class MemoryTransaction:
             before, after = _values(row, columns), _values(changed, columns)
             if before != after:
                 self._claim_unique(table.name, columns, after, key)
-                self._set(self.index_writes[(table.name, columns)], before, None)
+                self._give_up_unique(table.name, columns, before)
         self._check_references(table, declared, changed)
         self._write(table.name, key, _copied(changed, declared.documents))
         return True
@@ -200,7 +210,7 @@ class MemoryTransaction:
             if self.scan(other, functools.partial(_refers_to, columns=columns, key=key)):
                 raise ForeignKeyViolation(other.name)
         for columns in constraints(table).unique:
-            self._set(self.index_writes[(table.name, columns)], _values(row, columns), None)
+            self._give_up_unique(table.name, columns, _values(row, columns))
         self._write(table.name, key, None)
 
     def lock(self, resource: Hashable) -> None:
@@ -242,10 +252,22 @@ class MemoryTransaction:
             raise UniqueViolation(table, columns)
         self._set(self.index_writes[(table, columns)], values, key)
 
+    def _give_up_unique(self, table: str, columns: Columns, values: Key) -> None:
+        # Locked until this transaction ends, as a unique index keeps the old entry: another
+        # transaction taking the value waits to see whether this one commits.
+        self.lock((table, columns, values))
+        self._set(self.index_writes[(table, columns)], values, None)
+
     def _check_references(self, table: Table, declared: Constraints, row: Row) -> None:
         for columns, referred in declared.references:
             values = _values(row, columns)
-            if None not in values and self._visible(referred.name, values) is None:
+            if None in values or (referred is table and values == _values(row, declared.key)):
+                continue  # no reference, or one to the row itself
+            # The parent is locked, as PostgreSQL's FOR KEY SHARE does, so that no concurrent
+            # transaction deletes it before this one commits (this lock is exclusive: children
+            # of one parent are written one transaction at a time).
+            self.lock((referred.name, values))
+            if self._visible(referred.name, values) is None:
                 raise ForeignKeyViolation(table.name)
 
     def _write(self, table: str, key: Key, row: Row | None) -> None:

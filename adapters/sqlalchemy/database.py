@@ -14,6 +14,7 @@ from sqlalchemy import (
     CursorResult,
     Engine,
     Executable,
+    Index,
     MetaData,
     Table,
     event,
@@ -201,9 +202,10 @@ def _violation(error: IntegrityError, table: Table | None) -> StorageError:
         return ForeignKeyViolation(table.name)
     if sqlstate == "23505":
         name = driver_error.diag.constraint_name  # type: ignore[union-attr]
-        for constraint in table.constraints:
-            if isinstance(constraint, ColumnCollectionConstraint) and constraint.name == name:
-                return UniqueViolation(table.name, tuple(c.name for c in constraint.columns))
+        unique_indexes = [index for index in table.indexes if index.unique]
+        for unique in [*table.constraints, *unique_indexes]:
+            if isinstance(unique, ColumnCollectionConstraint | Index) and unique.name == name:
+                return UniqueViolation(table.name, tuple(c.name for c in unique.columns))
     message = str(driver_error)  # SQLite names the columns instead
     if message.startswith("UNIQUE constraint failed: "):
         columns = message.removeprefix("UNIQUE constraint failed: ").split(", ")
