@@ -33,6 +33,7 @@ from adapters.passwords import Argon2PasswordHasher, BoundedPasswordHasher
 from adapters.rate_limits import RateLimiter
 from adapters.sqlalchemy.database import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.telemetry import exporting_to, monitor_relay, trace_statements, traced
 from application.accounts import ChangeAccountName, CreateAccount, InviteMember, RegisterAccount
 from application.notifications import QueueWelcomeEmail
 from application.outbox import GetOutboxStatus, RetryDeadNotification
@@ -59,6 +60,9 @@ class Settings(BaseSettings):
     # attempt, SQLite's wait for the write lock, the memory backend's for a row lock.
     database_statement_timeout_seconds: PositiveFloat = 10.0
     log_format: Literal["human", "json"] = "human"
+    # Traces and metrics: off, printed to stdout, or sent over OTLP/HTTP to the collector that
+    # the standard OTEL_EXPORTER_OTLP_ENDPOINT names.
+    telemetry: Literal["off", "console", "otlp"] = "off"
     email_sender: Literal["console", "smtp", "recording"] = "console"
     email_from: str = "keel@example.com"
     smtp_host: str = "localhost"
@@ -143,6 +147,12 @@ class Container(containers.DeclarativeContainer):
         pool_timeout=config.database_pool_timeout_seconds,
         pool_pre_ping=config.database_pool_pre_ping,
     )
+    telemetry = providers.Selector(
+        config.telemetry,
+        off=providers.Object(None),
+        console=providers.Singleton(exporting_to, "console"),
+        otlp=providers.Singleton(exporting_to, "otlp"),
+    )
     unit_of_work = providers.Selector(
         config.backend,
         memory=providers.Singleton(
@@ -151,7 +161,9 @@ class Container(containers.DeclarativeContainer):
                 InMemoryDatabase, lock_timeout=config.database_statement_timeout_seconds
             ),
         ),
-        sqlalchemy=providers.Singleton(SqlAlchemyUnitOfWork, engine),
+        sqlalchemy=providers.Singleton(
+            SqlAlchemyUnitOfWork, providers.Singleton(trace_statements, engine, telemetry)
+        ),
     )
     password_hasher = providers.Singleton(
         BoundedPasswordHasher,
@@ -186,26 +198,48 @@ class Container(containers.DeclarativeContainer):
     )
     clock = providers.Singleton(SystemClock)
 
+    # Each use case in a span named after it when telemetry is on; as it is when off.
     create_account = providers.Factory(
-        CreateAccount, uow=unit_of_work, password_hasher=password_hasher
+        traced,
+        providers.Factory(CreateAccount, uow=unit_of_work, password_hasher=password_hasher),
+        telemetry,
     )
-    queue_welcome_email = providers.Factory(QueueWelcomeEmail, uow=unit_of_work, clock=clock)
+    queue_welcome_email = providers.Factory(
+        traced, providers.Factory(QueueWelcomeEmail, uow=unit_of_work, clock=clock), telemetry
+    )
     register_account = providers.Factory(
-        RegisterAccount,
-        uow=unit_of_work,
-        create_account=create_account,
-        queue_welcome_email=queue_welcome_email,
+        traced,
+        providers.Factory(
+            RegisterAccount,
+            uow=unit_of_work,
+            create_account=create_account,
+            queue_welcome_email=queue_welcome_email,
+        ),
+        telemetry,
     )
-    change_account_name = providers.Factory(ChangeAccountName, uow=unit_of_work)
-    invite_member = providers.Factory(InviteMember, uow=unit_of_work)
-    get_account = providers.Factory(GetAccount, uow=unit_of_work)
-    get_user = providers.Factory(GetUser, uow=unit_of_work)
-    check_health = providers.Factory(CheckHealth, uow=unit_of_work)
+    change_account_name = providers.Factory(
+        traced, providers.Factory(ChangeAccountName, uow=unit_of_work), telemetry
+    )
+    invite_member = providers.Factory(
+        traced, providers.Factory(InviteMember, uow=unit_of_work), telemetry
+    )
+    get_account = providers.Factory(
+        traced, providers.Factory(GetAccount, uow=unit_of_work), telemetry
+    )
+    get_user = providers.Factory(traced, providers.Factory(GetUser, uow=unit_of_work), telemetry)
+    check_health = providers.Factory(
+        traced, providers.Factory(CheckHealth, uow=unit_of_work), telemetry
+    )
 
-    get_outbox_status = providers.Factory(GetOutboxStatus, uow=unit_of_work)
-    retry_dead_notification = providers.Factory(
-        RetryDeadNotification, uow=unit_of_work, clock=clock
+    get_outbox_status = providers.Factory(
+        traced, providers.Factory(GetOutboxStatus, uow=unit_of_work), telemetry
     )
+    retry_dead_notification = providers.Factory(
+        traced,
+        providers.Factory(RetryDeadNotification, uow=unit_of_work, clock=clock),
+        telemetry,
+    )
+    relay_monitor = providers.Singleton(monitor_relay, telemetry, unit_of_work)
     relay = providers.Factory(
         NotificationRelay,
         uow=unit_of_work,
@@ -219,6 +253,7 @@ class Container(containers.DeclarativeContainer):
         ),
         batch_size=config.relay_batch_size,
         lease=providers.Factory(timedelta, seconds=config.relay_lease_seconds),
+        monitor=relay_monitor,
     )
 
 

@@ -83,6 +83,18 @@ def create_app(container: Container) -> FastAPI:
     # Every request gets an id: X-Request-ID when it is a well-formed UUID, else a new one.
     # It is echoed in the response and carried by every log line of the request.
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    telemetry = container.telemetry()
+    if telemetry is not None:
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+        # A span per request, around everything else; without one per ASGI message sent or
+        # received, which would say only that a body was written.
+        FastAPIInstrumentor.instrument_app(
+            app,
+            tracer_provider=telemetry.tracer_provider,
+            meter_provider=telemetry.meter_provider,
+            exclude_spans=["receive", "send"],
+        )
     return app
 
 
