@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # The longest one wait of the database may last: a PostgreSQL statement or connection
     # attempt, SQLite's wait for the write lock, the memory backend's for a row lock.
     database_statement_timeout_seconds: PositiveFloat = 10.0
+    # Threads that run the HTTP routes that do I/O (anyio's limiter, 40 unless set). By
+    # default one per connection the pool can open: a request then waits for a thread or not
+    # at all, never for a thread and then again for a connection, which could time out.
+    http_threads: PositiveInt | None = None
     log_format: Literal["human", "json"] = "human"
     # Traces and metrics: off, printed to stdout, or sent over OTLP/HTTP to the collector that
     # the standard OTEL_EXPORTER_OTLP_ENDPOINT names.
@@ -127,6 +131,12 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError('a rate such as "10/minute" or "50 per hour"') from None
         return limit
+
+    @model_validator(mode="after")
+    def _a_thread_per_connection_unless_told(self) -> Settings:
+        if self.http_threads is None:
+            self.http_threads = self.database_pool_size + self.database_max_overflow
+        return self
 
     @model_validator(mode="after")
     def _smtp_credentials_travel_encrypted(self) -> Settings:
