@@ -33,6 +33,7 @@ from adapters.passwords import Argon2PasswordHasher, BoundedPasswordHasher
 from adapters.rate_limits import RateLimiter
 from adapters.sqlalchemy.database import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.telemetry import exporting_to, monitor_relay, trace_statements, traced
 from application.accounts import ChangeAccountName, CreateAccount, InviteMember, RegisterAccount
 from application.notifications import QueueWelcomeEmail
 from application.outbox import GetOutboxStatus, RetryDeadNotification
@@ -58,7 +59,14 @@ class Settings(BaseSettings):
     # The longest one wait of the database may last: a PostgreSQL statement or connection
     # attempt, SQLite's wait for the write lock, the memory backend's for a row lock.
     database_statement_timeout_seconds: PositiveFloat = 10.0
+    # Threads that run the HTTP routes that do I/O (anyio's limiter, 40 unless set). By
+    # default one per connection the pool can open: a request then waits for a thread or not
+    # at all, never for a thread and then again for a connection, which could time out.
+    http_threads: PositiveInt | None = None
     log_format: Literal["human", "json"] = "human"
+    # Traces and metrics: off, printed to stdout, or sent over OTLP/HTTP to the collector that
+    # the standard OTEL_EXPORTER_OTLP_ENDPOINT names.
+    telemetry: Literal["off", "console", "otlp"] = "off"
     email_sender: Literal["console", "smtp", "recording"] = "console"
     email_from: str = "keel@example.com"
     smtp_host: str = "localhost"
@@ -125,6 +133,12 @@ class Settings(BaseSettings):
         return limit
 
     @model_validator(mode="after")
+    def _a_thread_per_connection_unless_told(self) -> Settings:
+        if self.http_threads is None:
+            self.http_threads = self.database_pool_size + self.database_max_overflow
+        return self
+
+    @model_validator(mode="after")
     def _smtp_credentials_travel_encrypted(self) -> Settings:
         if self.smtp_username and self.smtp_security == "none":
             raise ValueError("SMTP_USERNAME needs SMTP_SECURITY starttls or tls")
@@ -143,6 +157,12 @@ class Container(containers.DeclarativeContainer):
         pool_timeout=config.database_pool_timeout_seconds,
         pool_pre_ping=config.database_pool_pre_ping,
     )
+    telemetry = providers.Selector(
+        config.telemetry,
+        off=providers.Object(None),
+        console=providers.Singleton(exporting_to, "console"),
+        otlp=providers.Singleton(exporting_to, "otlp"),
+    )
     unit_of_work = providers.Selector(
         config.backend,
         memory=providers.Singleton(
@@ -151,7 +171,9 @@ class Container(containers.DeclarativeContainer):
                 InMemoryDatabase, lock_timeout=config.database_statement_timeout_seconds
             ),
         ),
-        sqlalchemy=providers.Singleton(SqlAlchemyUnitOfWork, engine),
+        sqlalchemy=providers.Singleton(
+            SqlAlchemyUnitOfWork, providers.Singleton(trace_statements, engine, telemetry)
+        ),
     )
     password_hasher = providers.Singleton(
         BoundedPasswordHasher,
@@ -186,26 +208,48 @@ class Container(containers.DeclarativeContainer):
     )
     clock = providers.Singleton(SystemClock)
 
+    # Each use case in a span named after it when telemetry is on; as it is when off.
     create_account = providers.Factory(
-        CreateAccount, uow=unit_of_work, password_hasher=password_hasher
+        traced,
+        providers.Factory(CreateAccount, uow=unit_of_work, password_hasher=password_hasher),
+        telemetry,
     )
-    queue_welcome_email = providers.Factory(QueueWelcomeEmail, uow=unit_of_work, clock=clock)
+    queue_welcome_email = providers.Factory(
+        traced, providers.Factory(QueueWelcomeEmail, uow=unit_of_work, clock=clock), telemetry
+    )
     register_account = providers.Factory(
-        RegisterAccount,
-        uow=unit_of_work,
-        create_account=create_account,
-        queue_welcome_email=queue_welcome_email,
+        traced,
+        providers.Factory(
+            RegisterAccount,
+            uow=unit_of_work,
+            create_account=create_account,
+            queue_welcome_email=queue_welcome_email,
+        ),
+        telemetry,
     )
-    change_account_name = providers.Factory(ChangeAccountName, uow=unit_of_work)
-    invite_member = providers.Factory(InviteMember, uow=unit_of_work)
-    get_account = providers.Factory(GetAccount, uow=unit_of_work)
-    get_user = providers.Factory(GetUser, uow=unit_of_work)
-    check_health = providers.Factory(CheckHealth, uow=unit_of_work)
+    change_account_name = providers.Factory(
+        traced, providers.Factory(ChangeAccountName, uow=unit_of_work), telemetry
+    )
+    invite_member = providers.Factory(
+        traced, providers.Factory(InviteMember, uow=unit_of_work), telemetry
+    )
+    get_account = providers.Factory(
+        traced, providers.Factory(GetAccount, uow=unit_of_work), telemetry
+    )
+    get_user = providers.Factory(traced, providers.Factory(GetUser, uow=unit_of_work), telemetry)
+    check_health = providers.Factory(
+        traced, providers.Factory(CheckHealth, uow=unit_of_work), telemetry
+    )
 
-    get_outbox_status = providers.Factory(GetOutboxStatus, uow=unit_of_work)
-    retry_dead_notification = providers.Factory(
-        RetryDeadNotification, uow=unit_of_work, clock=clock
+    get_outbox_status = providers.Factory(
+        traced, providers.Factory(GetOutboxStatus, uow=unit_of_work), telemetry
     )
+    retry_dead_notification = providers.Factory(
+        traced,
+        providers.Factory(RetryDeadNotification, uow=unit_of_work, clock=clock),
+        telemetry,
+    )
+    relay_monitor = providers.Singleton(monitor_relay, telemetry, unit_of_work)
     relay = providers.Factory(
         NotificationRelay,
         uow=unit_of_work,
@@ -219,6 +263,7 @@ class Container(containers.DeclarativeContainer):
         ),
         batch_size=config.relay_batch_size,
         lease=providers.Factory(timedelta, seconds=config.relay_lease_seconds),
+        monitor=relay_monitor,
     )
 
 

@@ -14,6 +14,7 @@ from asgi_correlation_id import correlation_id
 from adapters import tables
 from adapters.aggregates import Aggregate, AggregateRepository, Children
 from adapters.storage import RowStore, UniqueViolation
+from adapters.telemetry import current_traceparent
 from adapters.transactions import repository
 from application.ports import EmailMessage
 from domain.accounts import Account, User, UserId
@@ -53,8 +54,11 @@ class Notifications:
 
     def add(self, notification: Notification, message: EmailMessage, due_at: datetime) -> None:
         # The request being served, if any (asgi-correlation-id keeps its id): the relay, in
-        # another process, logs it with every line about this notification.
-        row = tables.notification_row(notification, message, due_at, correlation_id.get())
+        # another process, logs it with every line about this notification, and links its
+        # send to the trace being recorded, if any.
+        row = tables.notification_row(
+            notification, message, due_at, correlation_id.get(), current_traceparent()
+        )
         try:
             self._rows.insert(tables.notifications, [row])
         except UniqueViolation as violation:

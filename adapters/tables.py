@@ -104,6 +104,8 @@ notifications = Table(
     Column("claimed_until", UtcDateTime),
     Column("last_error", Text),
     Column("request_id", String(64)),
+    # W3C traceparent of the trace that queued it (telemetry on): the relay's send links to it.
+    Column("traceparent", String(55)),
     # In the order a relay claims them, so a claim reads one batch of the index, however long
     # the backlog: without id, rows due at the same time would all be read and sorted first.
     Index("ix_notifications_due", "status", "next_attempt_at", "id"),
@@ -157,6 +159,7 @@ def notification_row(
     message: EmailMessage,
     due_at: datetime,
     request_id: str | None = None,
+    traceparent: str | None = None,
 ) -> Row:
     return {
         "id": notification.id,
@@ -171,6 +174,7 @@ def notification_row(
         "claimed_until": None,
         "last_error": None,
         "request_id": request_id,
+        "traceparent": traceparent,
     }
 
 
@@ -190,6 +194,7 @@ def outbox_entry(row: Row, lease_until: datetime) -> OutboxEntry:
         row["attempts"],
         lease_until,
         row["request_id"],
+        {"traceparent": row["traceparent"]} if row["traceparent"] else {},
     )
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -82,6 +82,9 @@ class OutboxEntry:
     lease_until: datetime
     # The id of the request that queued it, so that the relay's log lines about it carry it.
     request_id: str | None = None
+    # Opaque to the application: the trace it was queued in, as W3C Trace Context headers,
+    # for a RelayMonitor to link the send to. Empty when it was queued untraced.
+    trace_context: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,15 @@ class EmailSender(Protocol):
     """Delivers an email or raises; a receiver may deduplicate by the idempotency key."""
 
     def send(self, message: EmailMessage) -> None: ...
+
+
+class RelayMonitor(Protocol):
+    """Watches the relay's sends, e.g. to trace and count them; the relay works the same
+    whether one watches or not."""
+
+    def sending(self, entry: OutboxEntry) -> AbstractContextManager[None]:
+        """Wraps one send of the entry's email; the block raises what the send raised."""
+        ...
 
 
 class Clock(Protocol):

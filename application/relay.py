@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from application.ports import Clock, EmailSender, OutboxEntry, UnitOfWork
+from application.ports import Clock, EmailSender, OutboxEntry, RelayMonitor, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,13 @@ class FailedAttempt:
     retry_at: datetime | None  # None: no attempt is left, the notification is dead
 
 
+class Unmonitored:
+    """The relay's monitor when nothing watches: each send runs as it is."""
+
+    def sending(self, entry: OutboxEntry) -> AbstractContextManager[None]:
+        return nullcontext()
+
+
 class NotificationRelay:
     """Sends pending notifications: each at least once, or dead after the policy's attempts.
 
@@ -68,6 +76,7 @@ class NotificationRelay:
         batch_size: int = 100,
         lease: timedelta = timedelta(minutes=5),
         jitter: Callable[[], float] = random.random,
+        monitor: RelayMonitor | None = None,
     ) -> None:
         self._uow = uow
         self._email_sender = email_sender
@@ -76,6 +85,7 @@ class NotificationRelay:
         self._batch_size = batch_size
         self._lease = lease
         self._jitter = jitter
+        self._monitor = monitor or Unmonitored()
 
     def relay_batch(self) -> RelayReport:
         """Claims one batch of due notifications, sends each while half the lease remains,
@@ -92,7 +102,8 @@ class NotificationRelay:
                 )
                 break
             try:
-                self._email_sender.send(entry.message)
+                with self._monitor.sending(entry):
+                    self._email_sender.send(entry.message)
             except Exception as error:
                 failed.append(self._failed_attempt(entry, f"{type(error).__name__}: {error}"))
             else:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlalchemy.exc
 
-from bench import scale, suite, throughput
+from bench import scale, suite, telemetry, throughput
 from bench.databases import (
     DEFAULT_ADMIN_URL,
     Backend,
@@ -82,6 +82,7 @@ def main() -> None:
         backends = each_backend("main")
         throughput.registration_rows(table, backends, settings.rounds, settings.ops)
         throughput.nesting_rows(table, backends, settings.rounds, settings.ops)
+        telemetry.rows(table, backends, settings.rounds, settings.ops)
         suite_url = server.create_database("tests") if server else None
         suite.rows(table, suite_url, settings.suite_rounds)
         pairs = list(zip(each_backend("small"), each_backend("large"), strict=True))

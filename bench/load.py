@@ -3,8 +3,11 @@
 Each backend gets `keel serve` in a subprocess (uvicorn, production hashing cost, rate limit
 off: this measures capacity, not the limiter), on a fresh database. Then CLIENTS concurrent
 clients each register REGISTRATIONS accounts, while a probe in its own thread asks the liveness
-route every 20 ms. It prints, per backend: the answers by status class (5xx must be 0), the
-probe's latency (p50, p99, max) and the server's peak resident memory (VmHWM). Only 127.0.0.1
+route every 20 ms. Each backend is served twice: as before (40 request threads, anyio's default,
+over a pool of 5 + 10 connections) and as keel now serves by default (a thread per
+connection). It prints, per backend and variant: the answers by status class (5xx must be 0),
+the probe's latency (p50, p99, max), the registrations' p99 and the server's peak resident
+memory (VmHWM). Only 127.0.0.1
 is ever contacted; every request has a timeout, so a run always ends.
 """
 
@@ -35,6 +38,8 @@ from bench.databases import DEFAULT_ADMIN_URL, PostgresServer
 PASSWORD = "load test: a long passphrase nobody else uses"  # noqa: S105 - a test account
 PROBE_INTERVAL_SECONDS = 0.02
 REQUEST_TIMEOUT_SECONDS = 30.0
+# What each variant sets; the pool stays at its defaults (5 + 10) in both.
+VARIANTS = {"40 threads": {"KEEL_HTTP_THREADS": "40"}, "matched": {}}
 
 
 @dataclass
@@ -42,6 +47,7 @@ class Result:
     backend: str
     statuses: Counter[int] = field(default_factory=Counter)
     probe_seconds: list[float] = field(default_factory=list)
+    registration_seconds: list[float] = field(default_factory=list)
     probe_failures: int = 0
     idle_rss_kib: int = 0
     peak_rss_kib: int = 0
@@ -60,12 +66,18 @@ def main() -> None:
         "--admin-url", default=DEFAULT_ADMIN_URL, help="PostgreSQL, to create a database"
     )
     parser.add_argument("--liveness-path", default="/health/live")
+    parser.add_argument("--workers", type=int, default=1, help="keel serve --workers")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     arguments = parser.parse_args()
 
     results = []
     for backend in arguments.backends:
-        with database(backend, arguments.admin_url) as url, served(url) as (base_url, pid):
-            results.append(run(backend, base_url, pid, arguments))
+        for variant in arguments.variants:
+            with (
+                database(backend, arguments.admin_url) as url,
+                served(url, VARIANTS[variant], arguments.workers) as (base_url, pid),
+            ):
+                results.append(run(f"{backend}, {variant}", base_url, pid, arguments))
     print(table(results, arguments))
 
 
@@ -86,13 +98,16 @@ def database(backend: str, admin_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def served(database_url: str) -> Iterator[tuple[str, int]]:
-    """`keel serve` on a free port of 127.0.0.1; its base URL and process id."""
+def served(
+    database_url: str, settings: dict[str, str], worker_count: int
+) -> Iterator[tuple[str, int]]:
+    """`keel serve` on a free port of 127.0.0.1; its base URL and (parent) process id."""
     port = free_port()
+    workers = ["--workers", str(worker_count)]
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(  # noqa: S603 - our own console script
-            [str(keel_script()), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=environment(database_url),
+            [str(keel_script()), "serve", "--host", "127.0.0.1", "--port", str(port), *workers],
+            env=environment(database_url) | settings,
             stdout=log,
             stderr=log,
         )
@@ -140,7 +155,9 @@ async def register_concurrently(
                     "password_confirmation": PASSWORD,
                 }
                 try:
+                    started = time.perf_counter()
                     response = await client.post("/accounts", json=body)
+                    result.registration_seconds.append(time.perf_counter() - started)
                     result.statuses[response.status_code] += 1
                 except httpx.HTTPError:
                     result.statuses[0] += 1  # no answer at all: counted apart, never as 2xx
@@ -170,22 +187,30 @@ def table(results: list[Result], arguments: argparse.Namespace) -> str:
         f"{arguments.clients} clients x {arguments.registrations} registrations, "
         f"liveness probe {arguments.liveness_path} every {PROBE_INTERVAL_SECONDS * 1000:.0f} ms",
         "",
-        "| backend | 2xx | 4xx | 5xx | no answer | seconds | liveness p50 / p99 / max (probes)"
-        " | idle RSS | peak RSS |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"{arguments.workers} worker(s); pool 5 + 10 connections",
+        "",
+        "| backend, threads | 2xx | 4xx | 5xx | no answer | seconds"
+        " | liveness p50 / p99 / max (probes) | registration p99 | idle RSS | peak RSS |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         p = sorted(r.probe_seconds) or [float("nan")]
-        p99 = p[min(len(p) - 1, round(0.99 * (len(p) - 1)))]
+        p99 = percentile(p, 0.99)
         probes = f"({len(r.probe_seconds)} ok, {r.probe_failures} failed)"
         latency = f"{statistics.median(p) * 1000:.1f} / {p99 * 1000:.1f} / {p[-1] * 1000:.1f} ms"
         lines.append(
             f"| {r.backend} | {r.count(2)} | {r.count(4)} | {r.count(5)} | {r.statuses[0]} "
             f"| {r.seconds:.1f} | {latency} {probes} "
+            f"| {percentile(r.registration_seconds, 0.99) * 1000:.0f} ms "
             f"| {r.idle_rss_kib / 1024:.0f} MiB | {r.peak_rss_kib / 1024:.0f} MiB |"
         )
     statuses = ", ".join(f"{r.backend}: {dict(sorted(r.statuses.items()))}" for r in results)
     return "\n".join([*lines, "", f"statuses: {statuses}"])
+
+
+def percentile(seconds: list[float], fraction: float) -> float:
+    ordered = sorted(seconds) or [float("nan")]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def environment(database_url: str) -> dict[str, str]:

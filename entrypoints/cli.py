@@ -100,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help=serving, description=serving)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (%(default)s)")
+    serve.add_argument(
+        "--workers", type=_positive, default=1, help="processes serving requests (%(default)s)"
+    )
     serve.set_defaults(run=_serve)
 
     relaying = "send pending emails from the outbox until SIGINT or SIGTERM"
@@ -201,16 +204,23 @@ def _serve(container: Container, arguments: argparse.Namespace) -> int:
     # FastAPI and uvicorn: only the command that serves pays for loading them.
     import uvicorn
 
-    from entrypoints.http.app import create_app
-
     if container.config.backend() == "sqlalchemy" and container.engine().dialect.name == "sqlite":
         # An embedded database belongs to this process; a shared server's schema is changed
         # on purpose with `keel db`, never as a side effect of starting a server.
         from adapters.sqlalchemy.migrations import upgrade  # Alembic: only when it migrates
 
         upgrade(container.engine())
-    # log_config=None: uvicorn's records go through keel's handler, with their request ids.
-    uvicorn.run(create_app(container), host=arguments.host, port=arguments.port, log_config=None)
+    # Each worker process builds its app from the environment, as this one read it; with one
+    # worker it runs in this process. log_config=None: uvicorn's records go through keel's
+    # handler, with their request ids.
+    uvicorn.run(
+        "entrypoints.http.app:create_served_app",
+        factory=True,
+        workers=arguments.workers,
+        host=arguments.host,
+        port=arguments.port,
+        log_config=None,
+    )
     return 0
 
 
@@ -231,6 +241,13 @@ def _migrate_database(container: Container, arguments: argparse.Namespace) -> in
         return EXIT_BAD_INPUT
     print(f"schema at revision {arguments.revision}")
     return 0
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {number}")
+    return number
 
 
 def _describe(problem: ErrorDetails) -> str:

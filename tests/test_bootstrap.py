@@ -47,3 +47,29 @@ def test_the_engine_takes_its_pool_and_pre_ping_from_the_settings() -> None:
     pool = build_container(settings).engine().pool
 
     assert (pool.size(), pool._max_overflow, pool._timeout, pool._pre_ping) == (3, 1, 2.5, False)
+
+
+def test_by_default_there_is_a_request_thread_per_connection_the_pool_can_open() -> None:
+    settings = Settings(database_pool_size=4, database_max_overflow=2)
+
+    assert settings.http_threads == 6
+    assert Settings(http_threads=40).http_threads == 40
+
+
+def test_the_served_app_runs_its_routes_on_as_many_threads_as_the_settings_say() -> None:
+    import anyio.to_thread
+    from fastapi.testclient import TestClient
+
+    from entrypoints.http.app import create_app
+
+    container = build_container(Settings(database_url="memory://", http_threads=7))
+
+    with TestClient(create_app(container)) as client:
+        limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
+
+    assert limiter.total_tokens == 7
+
+
+def test_telemetry_is_off_unless_the_settings_turn_it_on() -> None:
+    assert build_container(Settings(database_url="memory://")).telemetry() is None
+    assert Settings(telemetry="otlp").telemetry == "otlp"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
+import httpx2 as httpx
 import pytest
 from sqlalchemy import text
 
@@ -223,3 +225,38 @@ def test_importing_the_cli_loads_neither_fastapi_nor_uvicorn_nor_alembic() -> No
     )
 
     assert not {"fastapi", "uvicorn", "alembic"} & set(finished.stdout.split())
+
+
+def test_serve_with_two_workers_migrates_sqlite_starts_both_and_answers(sqlite_url: str) -> None:
+    keel = Path(sys.executable).with_name("keel")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(  # noqa: S603 - our own console script
+        [str(keel), "serve", "--port", str(port), "--workers", "2"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        assert server.stderr is not None
+        started = 0
+        for line in server.stderr:  # each worker logs it once it serves
+            started += "Application startup complete" in line
+            if started == 2:
+                break
+        answered = httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=10)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=20)
+
+    assert answered.json() == {"status": "ok"}
+    assert started == 2
+
+
+def test_serve_refuses_fewer_than_one_worker(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--workers", "0"])
+
+    assert exit_.value.code == 2
+    assert "--workers: must be at least 1" in capsys.readouterr().err

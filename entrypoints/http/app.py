@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any
 
+import anyio.to_thread
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -23,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application.commands import InviteMemberCommand
 from application.errors import Unavailable
-from bootstrap import Container
+from bootstrap import Container, Settings, build_container
 from domain.accounts import AccountId, UserId
 from domain.errors import DomainError
 from entrypoints.http import errors
@@ -38,6 +39,7 @@ from entrypoints.http.schemas import (
     RegisterAccountRequest,
     UserResponse,
 )
+from entrypoints.logs import configure_logging
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +60,16 @@ _WITH_BODY: dict[int | str, dict[str, Any]] = {
 def create_app(container: Container) -> FastAPI:
     """The API over the container's use cases, on whichever backend the container wires."""
     docs = container.config.http_docs()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # The threads that run the `def` routes: anyio's default limiter, one per event loop.
+        threads = anyio.to_thread.current_default_thread_limiter()
+        threads.total_tokens = container.config.http_threads()
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="keel",
         summary="Register an account and its admin user; read them back.",
         docs_url="/docs" if docs else None,
@@ -83,7 +94,27 @@ def create_app(container: Container) -> FastAPI:
     # Every request gets an id: X-Request-ID when it is a well-formed UUID, else a new one.
     # It is echoed in the response and carried by every log line of the request.
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    telemetry = container.telemetry()
+    if telemetry is not None:
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+        # A span per request, around everything else; without one per ASGI message sent or
+        # received, which would say only that a body was written.
+        FastAPIInstrumentor.instrument_app(
+            app,
+            tracer_provider=telemetry.tracer_provider,
+            meter_provider=telemetry.meter_provider,
+            exclude_spans=["receive", "send"],
+        )
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The app `keel serve` runs, built in each worker process: settings from the
+    environment, keel's logging, a container of its own."""
+    settings = Settings()
+    configure_logging(settings.log_format)
+    return create_app(build_container(settings))
 
 
 async def _container(request: Request) -> Container:  # no I/O: no thread needed

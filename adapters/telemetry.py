@@ -1,0 +1,168 @@
+"""OpenTelemetry, when KEEL_TELEMETRY turns it on: a span per use case and per SQL statement,
+the relay's sends as spans linked to the trace that queued each email, and the outbox's
+metrics. Off, none of this is in the way: the container wires the plain objects instead.
+
+Providers are passed explicitly, never set as OpenTelemetry's globals, so two containers in
+one process (the tests') each report to their own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar, cast
+
+from asgi_correlation_id import correlation_id
+from opentelemetry import trace
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
+from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
+from opentelemetry.sdk.metrics.export import (
+    ConsoleMetricExporter,
+    MetricExporter,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.trace import Link, Tracer, TracerProvider
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from sqlalchemy import Engine
+
+from application.ports import DeliveryStatus, OutboxEntry, RelayMonitor, UnitOfWork
+from application.relay import Unmonitored
+
+UseCaseT = TypeVar("UseCaseT")
+
+# W3C Trace Context: the `traceparent` an outbox row keeps, so the relay can link to it.
+_W3C = TraceContextTextMapPropagator()
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """Where spans and metrics go."""
+
+    tracer_provider: TracerProvider
+    meter_provider: MeterProvider
+
+    @property
+    def tracer(self) -> Tracer:
+        return self.tracer_provider.get_tracer("keel")
+
+
+def exporting_to(destination: Literal["console", "otlp"]) -> Telemetry:
+    """Telemetry sent in batches to stdout, or over OTLP/HTTP to the collector the standard
+    OTEL_EXPORTER_OTLP_* variables name (http://localhost:4318 by default)."""
+    spans: SpanExporter
+    metrics: MetricExporter
+    if destination == "console":
+        spans, metrics = ConsoleSpanExporter(), ConsoleMetricExporter()
+    else:
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        spans, metrics = OTLPSpanExporter(), OTLPMetricExporter()
+    # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are read here too.
+    resource = Resource.create({SERVICE_NAME: os.environ.get("OTEL_SERVICE_NAME", "keel")})
+    tracer_provider = SdkTracerProvider(resource=resource)
+    tracer_provider.add_span_processor(BatchSpanProcessor(spans))
+    reader = PeriodicExportingMetricReader(metrics)  # OTEL_METRIC_EXPORT_INTERVAL: 60 s
+    # Both providers flush what they hold when the process exits.
+    return Telemetry(tracer_provider, SdkMeterProvider([reader], resource=resource))
+
+
+def current_traceparent() -> str | None:
+    """The W3C traceparent of the span being recorded, if any: what an outbox row keeps."""
+    carrier: dict[str, str] = {}
+    _W3C.inject(carrier)
+    return carrier.get("traceparent")
+
+
+class TracedUseCase:
+    """A use case whose every `execute` is a span named after it; it answers as the use case."""
+
+    def __init__(self, use_case: Any, tracer: Tracer) -> None:
+        self._use_case = use_case
+        self._tracer = tracer
+        self._name = type(use_case).__name__
+
+    def execute(self, *arguments: Any) -> Any:
+        # The request id joins a trace to the log lines of its request.
+        request = {"keel.request_id": request_id} if (request_id := correlation_id.get()) else {}
+        with self._tracer.start_as_current_span(self._name, attributes=request):
+            return self._use_case.execute(*arguments)
+
+
+def traced(use_case: UseCaseT, telemetry: Telemetry | None) -> UseCaseT:
+    """The use case in a span of its own; the use case itself when telemetry is off."""
+    if telemetry is None:
+        return use_case
+    return cast(UseCaseT, TracedUseCase(use_case, telemetry.tracer))  # the same `execute`
+
+
+def trace_statements(engine: Engine, telemetry: Telemetry | None) -> Engine:
+    """The engine, each SQL statement of it a span (the statement's text, never its
+    parameters: they may hold a password hash), and its pool's connections counted."""
+    if telemetry is not None:
+        meter = telemetry.meter_provider.get_meter("opentelemetry.instrumentation.sqlalchemy")
+        usage = meter.create_up_down_counter("db.client.connections.usage", unit="connections")
+        tracer = telemetry.tracer_provider.get_tracer("opentelemetry.instrumentation.sqlalchemy")
+        # Only this engine's events: SQLAlchemyInstrumentor would also patch create_engine for
+        # every engine the process makes, reporting to whichever providers came first.
+        EngineTracer(tracer, engine, usage)  # type: ignore[no-untyped-call]  # untyped library
+    return engine
+
+
+class RelayTelemetry:
+    """The relay's sends, each a span linked to the trace that queued its email and counted
+    as sent or failed; and the outbox's depth (pending, dead), read when metrics are."""
+
+    def __init__(self, telemetry: Telemetry, uow: UnitOfWork) -> None:
+        self._tracer = telemetry.tracer
+        self._uow = uow
+        meter = telemetry.meter_provider.get_meter("keel")
+        self._sent = meter.create_counter(
+            "keel.relay.sent", unit="{notification}", description="emails the relay sent"
+        )
+        self._failed = meter.create_counter(
+            "keel.relay.failed", unit="{notification}", description="sends that raised"
+        )
+        meter.create_observable_gauge(
+            "keel.outbox.depth",
+            callbacks=[self._depth],
+            unit="{notification}",
+            description="notifications pending or dead, by status",
+        )
+
+    @contextmanager
+    def sending(self, entry: OutboxEntry) -> Iterator[None]:
+        queued_in = trace.get_current_span(_W3C.extract(entry.trace_context)).get_span_context()
+        attributes: dict[str, str | int] = {
+            "keel.notification_id": str(entry.notification_id),
+            "keel.attempt": entry.attempts + 1,
+            "keel.request_id": entry.request_id or "-",
+        }
+        links = [Link(queued_in)] if queued_in.is_valid else []
+        with self._tracer.start_as_current_span(
+            "send notification", links=links, attributes=attributes
+        ):
+            try:
+                yield
+            except Exception:
+                self._failed.add(1)
+                raise
+        self._sent.add(1)
+
+    def _depth(self, options: CallbackOptions) -> Iterable[Observation]:
+        with self._uow.transaction():
+            counts = self._uow.outbox.counts()
+        return [
+            Observation(counts[status], {"status": status.value})
+            for status in (DeliveryStatus.PENDING, DeliveryStatus.DEAD)
+        ]
+
+
+def monitor_relay(telemetry: Telemetry | None, uow: UnitOfWork) -> RelayMonitor:
+    return Unmonitored() if telemetry is None else RelayTelemetry(telemetry, uow)

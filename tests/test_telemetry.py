@@ -1,0 +1,170 @@
+"""With telemetry on, a registration is traced from its HTTP request through its use cases (and
+on SQL backends its statements), and the relay's send of its welcome email links back to that
+trace; the relay counts its sends and the outbox reports its depth. The SDK's in-memory
+exporter and reader are passed to the container: no global provider is ever set."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from dependency_injector import providers
+from fastapi.testclient import TestClient
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from adapters.sqlalchemy.database import create_engine
+from adapters.telemetry import Telemetry
+from application.ports import EmailMessage
+from entrypoints.http.app import create_app
+from tests.support import PASSWORD, Backend, backend_for
+
+USE_CASES = ["RegisterAccount", "CreateAccount", "QueueWelcomeEmail"]
+
+
+@dataclass
+class Traced:
+    """A backend whose container reports to in-memory telemetry."""
+
+    backend: Backend
+    spans: InMemorySpanExporter
+    metrics: InMemoryMetricReader
+
+    def register(self, email: str) -> str:
+        """Registers over HTTP; the trace id of the request, in hex."""
+        body = {"email": email, "password": PASSWORD, "password_confirmation": PASSWORD}
+        with TestClient(create_app(self.backend.container)) as client:
+            assert client.post("/accounts", json=body).status_code == 201
+        return f"{self.served().context.trace_id:032x}"
+
+    def served(self) -> ReadableSpan:
+        """The span of the last POST /accounts."""
+        return [s for s in self.named("POST /accounts") if s.kind == SpanKind.SERVER][-1]
+
+    def named(self, name: str) -> list[ReadableSpan]:
+        return [span for span in self.spans.get_finished_spans() if span.name == name]
+
+    def in_trace(self, trace_id: str) -> list[ReadableSpan]:
+        spans = self.spans.get_finished_spans()
+        return [span for span in spans if f"{span.context.trace_id:032x}" == trace_id]
+
+    def metric(self, name: str) -> dict[str, int]:
+        """The metric's points, by their status attribute ("" without one)."""
+        data = self.metrics.get_metrics_data()
+        assert data is not None
+        return {
+            str(point.attributes.get("status", "") if point.attributes else ""): int(point.value)
+            for resource in data.resource_metrics
+            for scope in resource.scope_metrics
+            for metric in scope.metrics
+            if metric.name == name
+            for point in metric.data.data_points  # type: ignore[union-attr]
+        }
+
+
+def traced(backend: Backend) -> Iterator[Traced]:
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider(shutdown_on_exit=False)
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    metrics = InMemoryMetricReader()
+    meter_provider = MeterProvider([metrics], shutdown_on_exit=False)
+    container = backend.container
+    container.telemetry.override(providers.Object(Telemetry(tracer_provider, meter_provider)))
+    # An engine of its own: the traced one carries listeners, the session's must not keep them.
+    engine = None if backend.engine is None else create_engine(backend.engine.url)
+    if engine is not None:
+        container.engine.override(providers.Object(engine))
+    yield Traced(backend, spans, metrics)
+    if engine is not None:
+        engine.dispose()
+    meter_provider.shutdown()
+    tracer_provider.shutdown()
+
+
+@pytest.fixture
+def traced_backend(backend: Backend) -> Iterator[Traced]:
+    yield from traced(backend)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def traced_sql_backend(request: pytest.FixtureRequest) -> Iterator[Traced]:
+    yield from traced(backend_for(request.param, request))
+
+
+def test_a_registration_is_traced_through_its_use_cases_and_its_welcome_send_links_to_it(
+    traced_backend: Traced,
+) -> None:
+    registration = traced_backend.register("ada@example.com")
+
+    traced_backend.backend.container.relay().drain()
+
+    request = traced_backend.served()
+    in_registration = traced_backend.in_trace(registration)
+    use_cases = [span for span in in_registration if span.name in USE_CASES]
+    assert sorted(span.name for span in use_cases) == sorted(USE_CASES)
+    register = next(span for span in use_cases if span.name == "RegisterAccount")
+    assert register.parent is not None
+    assert register.parent.span_id in {s.context.span_id for s in in_registration}
+    assert request.context.span_id in {s.parent.span_id for s in in_registration if s.parent}
+    [send] = traced_backend.named("send notification")
+    assert f"{send.context.trace_id:032x}" != registration
+    assert [f"{link.context.trace_id:032x}" for link in send.links] == [registration]
+    assert send.attributes is not None
+    assert send.attributes["keel.request_id"] == register.attributes["keel.request_id"]  # type: ignore[index]
+
+
+def test_no_span_of_a_registration_holds_the_password_or_its_hash(traced_backend: Traced) -> None:
+    traced_backend.register("ada@example.com")
+
+    recorded = [
+        str(value)
+        for span in traced_backend.spans.get_finished_spans()
+        for value in (span.attributes or {}).values()
+    ]
+    assert recorded
+    assert not [value for value in recorded if PASSWORD in value or "argon2" in value]
+
+
+def test_on_sql_backends_each_statement_of_a_registration_is_a_span_in_its_trace(
+    traced_sql_backend: Traced,
+) -> None:
+    registration = traced_sql_backend.register("ada@example.com")
+
+    statements = [
+        span for span in traced_sql_backend.in_trace(registration) if span.kind == SpanKind.CLIENT
+    ]
+    texts = [str((span.attributes or {}).get("db.statement", "")) for span in statements]
+    inserts = [text for text in texts if text.startswith("INSERT INTO")]
+    assert [text.split()[2] for text in inserts] == ["accounts", "users", "notifications"]
+    assert all(span.parent is not None for span in statements)
+
+
+class RefusingSender:
+    def send(self, message: EmailMessage) -> None:
+        raise ConnectionRefusedError("smtp down")
+
+
+def test_the_relay_counts_sends_and_failures_and_the_outbox_reports_its_depth(
+    traced_backend: Traced,
+) -> None:
+    container = traced_backend.backend.container
+    traced_backend.register("ada@example.com")
+    traced_backend.register("grace@example.com")
+    container.relay().drain()
+    container.config.relay_max_attempts.from_value(1)
+    container.email_sender.override(providers.Object(RefusingSender()))
+    traced_backend.register("alan@example.com")
+    traced_backend.register("edsger@example.com")
+
+    before_relay = traced_backend.metric("keel.outbox.depth")
+    container.relay().relay_batch()
+
+    assert before_relay == {"pending": 2, "dead": 0}
+    assert traced_backend.metric("keel.outbox.depth") == {"pending": 0, "dead": 2}
+    assert traced_backend.metric("keel.relay.sent") == {"": 2}
+    assert traced_backend.metric("keel.relay.failed") == {"": 2}
