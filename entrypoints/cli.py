@@ -20,7 +20,6 @@ from pydantic import ValidationError
 
 from application.errors import ApplicationError, StorageError, Unavailable
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound
-from entrypoints.logs import configure_logging
 
 # The rest is imported where a command needs it, so that `keel --help` starts at once and no
 # command loads FastAPI, uvicorn or Alembic unless it serves or migrates.
@@ -45,7 +44,9 @@ EXIT_BY_CATEGORY: dict[type[DomainError], int] = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     arguments = parser.parse_args(argv)
-    from bootstrap import Settings, build_container  # only once a command runs: not for --help
+    # Only once a command runs: not for --help.
+    from bootstrap import Settings, build_container
+    from entrypoints.logs import configure_logging
 
     try:
         settings = Settings()
