@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from domain.errors import InvalidEmail
@@ -9,6 +10,8 @@ from domain.errors import InvalidEmail
 # RFC 5321's limits: what a mail server must accept, and all that it may.
 MAX_LOCAL_PART_LENGTH = 64
 MAX_EMAIL_LENGTH = 254
+
+_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -20,7 +23,7 @@ class Email:
     def __post_init__(self) -> None:
         normalised = self.value.strip().lower()
         local, at, domain = normalised.partition("@")
-        if not (local and at and domain) or "@" in domain or any(c.isspace() for c in normalised):
+        if not (local and at and domain) or "@" in domain or _WHITESPACE.search(normalised):
             raise InvalidEmail(self.value)
         if len(local) > MAX_LOCAL_PART_LENGTH:
             raise InvalidEmail(self.value, f"more than {MAX_LOCAL_PART_LENGTH} characters before @")
