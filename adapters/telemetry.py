@@ -16,6 +16,7 @@ from typing import Any, Literal, TypeVar, cast
 
 from asgi_correlation_id import correlation_id
 from opentelemetry import trace
+from opentelemetry.instrumentation.sqlalchemy import engine as sqlalchemy_tracing
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
 from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
@@ -27,10 +28,11 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
-from opentelemetry.trace import Link, Tracer, TracerProvider
+from opentelemetry.trace import Link, Status, StatusCode, Tracer, TracerProvider
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-from sqlalchemy import Engine
+from sqlalchemy import Engine, ExceptionContext, event
 
+from adapters.sqlalchemy.errors import storage_error
 from application.ports import DeliveryStatus, OutboxEntry, RelayMonitor, UnitOfWork
 from application.relay import Unmonitored
 
@@ -112,7 +114,25 @@ def trace_statements(engine: Engine, telemetry: Telemetry | None) -> Engine:
         # Only this engine's events: SQLAlchemyInstrumentor would also patch create_engine for
         # every engine the process makes, reporting to whichever providers came first.
         EngineTracer(tracer, engine, usage)  # type: ignore[no-untyped-call]  # untyped library
+        # The instrumentation gives a failed statement's span the driver's message, which may
+        # quote the row (PostgreSQL's DETAIL: an email, a password hash): the kind of error only.
+        event.remove(engine, "handle_error", sqlalchemy_tracing._handle_error)
+        event.listen(engine, "handle_error", _end_failed_statement_span)
     return engine
+
+
+def _end_failed_statement_span(context: ExceptionContext) -> None:
+    span = getattr(context.execution_context, "_otel_span", None)  # the instrumentation's
+    if span is None:
+        return
+    if span.is_recording():
+        error = context.sqlalchemy_exception
+        if error is None:
+            reason = type(context.original_exception).__name__
+        else:
+            reason = storage_error(error).reason  # classes and SQLSTATE: what StorageError says
+        span.set_status(Status(StatusCode.ERROR, reason))
+    span.end()
 
 
 class RelayTelemetry:

@@ -168,3 +168,24 @@ def test_the_relay_counts_sends_and_failures_and_the_outbox_reports_its_depth(
     assert traced_backend.metric("keel.outbox.depth") == {"pending": 0, "dead": 2}
     assert traced_backend.metric("keel.relay.sent") == {"": 2}
     assert traced_backend.metric("keel.relay.failed") == {"": 2}
+
+
+def test_on_sql_backends_a_failed_statement_span_names_the_error_never_the_row(
+    traced_sql_backend: Traced,
+) -> None:
+    traced_sql_backend.register("victim@example.com")
+    body = {"email": "victim@example.com", "password": PASSWORD, "password_confirmation": PASSWORD}
+
+    with TestClient(create_app(traced_sql_backend.backend.container)) as client:
+        assert client.post("/accounts", json=body).status_code == 409
+
+    failed = [
+        span
+        for span in traced_sql_backend.spans.get_finished_spans()
+        if span.kind == SpanKind.CLIENT and not span.status.is_ok and span.status.description
+    ]
+    assert failed
+    # PostgreSQL's message quotes the row ("Key (email)=(victim@example.com)"): a CHECK
+    # constraint would quote a password hash the same way.
+    assert not [span for span in failed if "victim" in str(span.status.description)]
+    assert all("IntegrityError" in str(span.status.description) for span in failed)
