@@ -308,6 +308,22 @@ def test_an_unexpected_error_answers_500_with_a_generic_body(
     assert response.json() == {"detail": "internal error"}
 
 
+def test_an_unexpected_error_answers_with_the_security_headers_and_request_id_too(
+    client_without_raising: TestClient, backend: Backend
+) -> None:
+    backend.container.get_account.override(providers.Factory(QueryThatBreaks))
+    request_id = uuid.uuid4().hex
+
+    response = client_without_raising.get(
+        f"/accounts/{uuid.uuid4()}", headers={"X-Request-ID": request_id}
+    )
+
+    assert response.status_code == 500
+    assert response.headers["X-Request-ID"] == request_id
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_an_unexpected_error_is_logged_with_its_details(
     client_without_raising: TestClient, backend: Backend, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -28,7 +28,7 @@ from bootstrap import Container, Settings, build_container
 from domain.accounts import AccountId, UserId
 from domain.errors import DomainError
 from entrypoints.http import errors
-from entrypoints.http.middleware import LimitRequestBody, SecurityHeaders
+from entrypoints.http.middleware import AnswerUnexpectedErrors, LimitRequestBody, SecurityHeaders
 from entrypoints.http.schemas import (
     AccountCreatedResponse,
     AccountResponse,
@@ -89,6 +89,7 @@ def create_app(container: Container) -> FastAPI:
     app.router.routes.extend(router.routes)
     # Middleware added later wraps what was added before: headers and request ids reach
     # every answer, a 413 too.
+    app.add_middleware(AnswerUnexpectedErrors)
     app.add_middleware(LimitRequestBody, max_bytes=container.config.http_max_body_bytes())
     app.add_middleware(SecurityHeaders)
     # Every request gets an id: X-Request-ID when it is a well-formed UUID, else a new one.

@@ -1,12 +1,15 @@
-"""ASGI middleware for every response: a bound on request bodies, and the headers that keep
-browsers and caches from mishandling what the API answers."""
+"""ASGI middleware for every response: a bound on request bodies, the headers that keep
+browsers and caches from mishandling what the API answers, and a 500 that carries them too."""
 
 from __future__ import annotations
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from entrypoints.http.errors import internal_error
 
 # Every answer may carry personal data (an email, ids): no shared cache may keep it.
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
@@ -63,3 +66,30 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class AnswerUnexpectedErrors:
+    """Answers 500 to an error no handler took (a generic body; the details go to the log),
+    from inside the other middleware, so that this answer carries their headers and request
+    id like any other. Starlette would answer it from its outermost layer, outside them all."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        answering = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal answering
+            answering = answering or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except Exception as error:
+            if answering:
+                raise  # the answer has begun: too late for another
+            await (await internal_error(Request(scope), error))(scope, receive, send)
