@@ -12,10 +12,11 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from adapters.sqlalchemy.database import create_engine
 from adapters.sqlalchemy.errors import storage_error
 from application.errors import TransientStorageError
 from bootstrap import Container, build_container
@@ -187,3 +188,18 @@ def test_a_storage_error_names_the_library_and_driver_classes_and_the_sqlstate_o
     assert storage_error(error).reason == (
         "OperationalError (psycopg.errors.AdminShutdown, SQLSTATE 57P01)"
     )
+
+
+def test_on_postgresql_the_statement_timeout_keeps_the_connection_options_the_url_asks_for() -> (
+    None
+):
+    # PostgreSQL by nature: `options` and `connect_timeout` are libpq's connection parameters.
+    url = make_url(postgres_url()).update_query_dict({"options": "-csearch_path=keel_path"})
+    engine = create_engine(url, statement_timeout=7)
+
+    with engine.connect() as connection:
+        search_path = connection.exec_driver_sql("SHOW search_path").scalar()
+        timeout = connection.exec_driver_sql("SHOW statement_timeout").scalar()
+    engine.dispose()
+
+    assert (search_path, timeout) == ("keel_path", "7s")

@@ -54,9 +54,14 @@ def create_engine(
         options = {k: v for k, v in options.items() if k not in _QUEUE_POOL_OPTIONS}
     connect_args: dict[str, Any] = {}
     if statement_timeout is not None and url.get_backend_name() == "postgresql":
+        # Added to what the URL asks (?options=-csearch_path%3Dapp, ?connect_timeout=), not
+        # in place of it.
         milliseconds = math.ceil(statement_timeout * 1000)
-        connect_args["options"] = f"-c statement_timeout={milliseconds}"
-        connect_args["connect_timeout"] = math.ceil(statement_timeout)
+        asked = url.query.get("options", "")
+        asked = asked if isinstance(asked, str) else " ".join(asked)
+        connect_args["options"] = f"{asked} -c statement_timeout={milliseconds}".strip()
+        if "connect_timeout" not in url.query:
+            connect_args["connect_timeout"] = math.ceil(statement_timeout)
     elif statement_timeout is not None and url.get_backend_name() == "sqlite":
         connect_args["timeout"] = statement_timeout
     # Errors and logs show the SQL but never the values: they may be a password hash.

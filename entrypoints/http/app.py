@@ -88,7 +88,7 @@ def create_app(container: Container) -> FastAPI:
     # which a 405 can find every method of a path (errors.http_error).
     app.router.routes.extend(router.routes)
     # Middleware added later wraps what was added before: headers and request ids reach
-    # every answer, a 413 too.
+    # every answer, a 413 and a 500 too.
     app.add_middleware(AnswerUnexpectedErrors)
     app.add_middleware(LimitRequestBody, max_bytes=container.config.http_max_body_bytes())
     app.add_middleware(SecurityHeaders)
