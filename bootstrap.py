@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import NullPool
 
 from adapters.clock import SystemClock
 from adapters.email import ConsoleEmailSender, RecordingEmailSender, SmtpEmailSender
@@ -156,6 +157,13 @@ class Container(containers.DeclarativeContainer):
         max_overflow=config.database_max_overflow,
         pool_timeout=config.database_pool_timeout_seconds,
         pool_pre_ping=config.database_pool_pre_ping,
+    )
+    # Migrations have no statement timeout: building an index or rewriting a large table may
+    # rightly take longer than any request should. One connection, held for the run.
+    migration_engine = providers.Singleton(
+        create_engine,
+        providers.Callable(SecretStr.get_secret_value, config.database_url),
+        poolclass=NullPool,
     )
     telemetry = providers.Selector(
         config.telemetry,

@@ -210,7 +210,7 @@ def _serve(container: Container, arguments: argparse.Namespace) -> int:
         # on purpose with `keel db`, never as a side effect of starting a server.
         from adapters.sqlalchemy.migrations import upgrade  # Alembic: only when it migrates
 
-        upgrade(container.engine())
+        upgrade(container.migration_engine())
     # Each worker process builds its app from the environment, as this one read it; with one
     # worker it runs in this process. log_config=None: uvicorn's records go through keel's
     # handler, with their request ids.
@@ -236,7 +236,7 @@ def _migrate_database(container: Container, arguments: argparse.Namespace) -> in
 
     migrate = upgrade if arguments.direction == "upgrade" else downgrade
     try:
-        migrate(container.engine(), arguments.revision)
+        migrate(container.migration_engine(), arguments.revision)
     except CommandError as error:  # e.g. a revision that does not exist
         print(f"keel: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -203,3 +203,19 @@ def test_on_postgresql_the_statement_timeout_keeps_the_connection_options_the_ur
     engine.dispose()
 
     assert (search_path, timeout) == ("keel_path", "7s")
+
+
+def test_on_postgresql_migrations_run_without_the_statement_timeout_of_requests() -> None:
+    # PostgreSQL by nature: SQLite has no statement timeout, and memory no schema.
+    settings = settings_for(postgres_url()).model_copy(
+        update={"database_statement_timeout_seconds": 1.0}
+    )
+    container = build_container(settings)
+
+    with container.engine().connect() as connection:
+        for_requests = connection.exec_driver_sql("SHOW statement_timeout").scalar()
+    with container.migration_engine().connect() as connection:
+        for_migrations = connection.exec_driver_sql("SHOW statement_timeout").scalar()
+    container.engine().dispose()
+
+    assert (for_requests, for_migrations) == ("1s", "0")
