@@ -149,9 +149,11 @@ class Settings(BaseSettings):
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
 
+    # The URL is a secret (it may hold a password): revealed only to the engines.
+    database_url = providers.Callable(SecretStr.get_secret_value, config.database_url)
     engine = providers.Singleton(
         create_engine,
-        providers.Callable(SecretStr.get_secret_value, config.database_url),
+        database_url,
         statement_timeout=config.database_statement_timeout_seconds,
         pool_size=config.database_pool_size,
         max_overflow=config.database_max_overflow,
@@ -160,11 +162,7 @@ class Container(containers.DeclarativeContainer):
     )
     # Migrations have no statement timeout: building an index or rewriting a large table may
     # rightly take longer than any request should. One connection, held for the run.
-    migration_engine = providers.Singleton(
-        create_engine,
-        providers.Callable(SecretStr.get_secret_value, config.database_url),
-        poolclass=NullPool,
-    )
+    migration_engine = providers.Singleton(create_engine, database_url, poolclass=NullPool)
     telemetry = providers.Selector(
         config.telemetry,
         off=providers.Object(None),
