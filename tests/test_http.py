@@ -350,6 +350,27 @@ def test_the_openapi_document_lists_every_route(client: TestClient) -> None:
     }
 
 
+def test_the_openapi_document_links_a_registrations_ids_to_the_operations_that_take_them(
+    client: TestClient,
+) -> None:
+    document = client.get("/openapi.json").json()
+
+    links = document["paths"]["/accounts"]["post"]["responses"]["201"]["links"]
+    operations = {
+        operation["operationId"]: operation
+        for methods in document["paths"].values()
+        for operation in methods.values()
+    }
+    for link in links.values():
+        parameters = {p["name"] for p in operations[link["operationId"]]["parameters"]}
+        assert set(link["parameters"]) <= parameters
+    assert {link["operationId"] for link in links.values()} == {
+        "get_account",
+        "get_user",
+        "invite_member",
+    }
+
+
 def test_answers_carry_nosniff_and_no_store_personal_data_and_errors_alike(
     client: TestClient,
 ) -> None:

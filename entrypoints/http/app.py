@@ -137,12 +137,29 @@ def _within_rate_limit(request: Request, container: Wired) -> None:
         raise HTTPException(429, "too many registrations, retry later", {"Retry-After": str(wait)})
 
 
+# OpenAPI links: where the ids a registration answers lead, for clients and schema-driven
+# tools (a fuzzer reaches the reads only through them).
+_REGISTERED_LINKS = {
+    "GetAccount": {
+        "operationId": "get_account",
+        "parameters": {"account_id": "$response.body#/account_id"},
+    },
+    "GetUser": {"operationId": "get_user", "parameters": {"user_id": "$response.body#/user_id"}},
+    "InviteMember": {
+        "operationId": "invite_member",
+        "parameters": {"account_id": "$response.body#/account_id"},
+    },
+}
+
+
 @router.post(
     "/accounts",
     status_code=201,
+    operation_id="register_account",
     dependencies=[Depends(_within_rate_limit)],
     responses={
         **_WITH_BODY,
+        201: {"links": _REGISTERED_LINKS},
         409: _ERROR,
         429: {"model": ErrorResponse, "description": "Too many requests", "headers": _RETRY_AFTER},
     },
@@ -158,6 +175,7 @@ def register_account(body: RegisterAccountRequest, container: Wired) -> AccountC
 @router.post(
     "/accounts/{account_id}/invitations",
     status_code=201,
+    operation_id="invite_member",
     responses={**_WITH_BODY, 404: _ERROR, 409: _ERROR},
 )
 def invite_member(
@@ -170,12 +188,14 @@ def invite_member(
     return InvitationResponse.of(invitation)
 
 
-@router.get("/accounts/{account_id}", responses={**_STORED, 404: _ERROR})
+@router.get(
+    "/accounts/{account_id}", operation_id="get_account", responses={**_STORED, 404: _ERROR}
+)
 def get_account(account_id: uuid.UUID, container: Wired) -> AccountResponse:
     return AccountResponse.of(container.get_account().execute(AccountId(account_id)))
 
 
-@router.get("/users/{user_id}", responses={**_STORED, 404: _ERROR})
+@router.get("/users/{user_id}", operation_id="get_user", responses={**_STORED, 404: _ERROR})
 def get_user(user_id: uuid.UUID, container: Wired) -> UserResponse:
     return UserResponse.of(container.get_user().execute(UserId(user_id)))
 
