@@ -35,6 +35,7 @@ from sqlalchemy import Engine, ExceptionContext, event
 from adapters.sqlalchemy.errors import storage_error
 from application.ports import DeliveryStatus, OutboxEntry, RelayMonitor, UnitOfWork
 from application.relay import Unmonitored
+from domain.errors import DomainError
 
 UseCaseT = TypeVar("UseCaseT")
 
@@ -93,8 +94,19 @@ class TracedUseCase:
     def execute(self, *arguments: Any) -> Any:
         # The request id joins a trace to the log lines of its request.
         request = {"keel.request_id": request_id} if (request_id := correlation_id.get()) else {}
-        with self._tracer.start_as_current_span(self._name, attributes=request):
-            return self._use_case.execute(*arguments)
+        # The SDK would record an exception's message, which may quote the input (an email):
+        # the span keeps its kind only. A refusal by the rules is an answer, not an error.
+        with self._tracer.start_as_current_span(
+            self._name, attributes=request, record_exception=False, set_status_on_exception=False
+        ) as span:
+            try:
+                return self._use_case.execute(*arguments)
+            except DomainError as refusal:
+                span.set_attribute("keel.refused", type(refusal).__name__)
+                raise
+            except Exception as error:
+                span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+                raise
 
 
 def traced(use_case: UseCaseT, telemetry: Telemetry | None) -> UseCaseT:

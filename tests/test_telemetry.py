@@ -189,3 +189,32 @@ def test_on_sql_backends_a_failed_statement_span_names_the_error_never_the_row(
     # constraint would quote a password hash the same way.
     assert not [span for span in failed if "victim" in str(span.status.description)]
     assert all("IntegrityError" in str(span.status.description) for span in failed)
+
+
+def test_a_refused_registration_is_an_answer_in_its_spans_and_they_quote_no_input(
+    traced_backend: Traced,
+) -> None:
+    traced_backend.register("victim@example.com")
+    body = {"email": "victim@example.com", "password": PASSWORD, "password_confirmation": PASSWORD}
+
+    with TestClient(create_app(traced_backend.backend.container)) as client:
+        assert client.post("/accounts", json=body).status_code == 409
+
+    refused = [
+        span
+        for span in traced_backend.spans.get_finished_spans()
+        if span.name in USE_CASES and (span.attributes or {}).get("keel.refused")
+    ]
+    assert {span.name for span in refused} == {"RegisterAccount", "CreateAccount"}
+    assert all(span.status.is_unset for span in refused)
+    said = [
+        str(value)
+        for span in traced_backend.spans.get_finished_spans()
+        if span.name in USE_CASES
+        for value in [
+            span.status.description,
+            *(span.attributes or {}).values(),
+            *(str(event.attributes) for event in span.events),
+        ]
+    ]
+    assert not [value for value in said if "victim" in value]
