@@ -35,11 +35,11 @@ class Traced:
     spans: InMemorySpanExporter
     metrics: InMemoryMetricReader
 
-    def register(self, email: str) -> str:
-        """Registers over HTTP; the trace id of the request, in hex."""
+    def register(self, email: str, answer: int = 201) -> str:
+        """Registers over HTTP, expecting the answer; the trace id of the request, in hex."""
         body = {"email": email, "password": PASSWORD, "password_confirmation": PASSWORD}
         with TestClient(create_app(self.backend.container)) as client:
-            assert client.post("/accounts", json=body).status_code == 201
+            assert client.post("/accounts", json=body).status_code == answer
         return f"{self.served().context.trace_id:032x}"
 
     def served(self) -> ReadableSpan:
@@ -174,10 +174,8 @@ def test_on_sql_backends_a_failed_statement_span_names_the_error_never_the_row(
     traced_sql_backend: Traced,
 ) -> None:
     traced_sql_backend.register("victim@example.com")
-    body = {"email": "victim@example.com", "password": PASSWORD, "password_confirmation": PASSWORD}
 
-    with TestClient(create_app(traced_sql_backend.backend.container)) as client:
-        assert client.post("/accounts", json=body).status_code == 409
+    traced_sql_backend.register("victim@example.com", answer=409)
 
     failed = [
         span
@@ -195,10 +193,8 @@ def test_a_refused_registration_is_an_answer_in_its_spans_and_they_quote_no_inpu
     traced_backend: Traced,
 ) -> None:
     traced_backend.register("victim@example.com")
-    body = {"email": "victim@example.com", "password": PASSWORD, "password_confirmation": PASSWORD}
 
-    with TestClient(create_app(traced_backend.backend.container)) as client:
-        assert client.post("/accounts", json=body).status_code == 409
+    traced_backend.register("victim@example.com", answer=409)
 
     refused = [
         span
