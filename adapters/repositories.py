@@ -17,7 +17,7 @@ from adapters.storage import RowStore, UniqueViolation
 from adapters.telemetry import current_traceparent
 from adapters.transactions import repository
 from application.ports import EmailMessage
-from domain.accounts import Account, User, UserId
+from domain.accounts import Account, User
 from domain.email import Email
 from domain.errors import DuplicateNotification, EmailAlreadyRegistered
 from domain.notifications import Notification
@@ -66,8 +66,8 @@ class Notifications:
                 raise
             raise DuplicateNotification(notification.idempotency_key) from None
 
-    def for_user(self, user_id: UserId) -> list[Notification]:
-        rows = self._rows.find(tables.notifications, "user_id", user_id)
+    def about(self, about: str) -> list[Notification]:
+        rows = self._rows.find(tables.notifications, "about", about)
         return sorted((tables.notification_entity(row) for row in rows), key=lambda n: n.kind)
 
 

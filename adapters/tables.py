@@ -26,7 +26,7 @@ from adapters.storage import Row
 from application.ports import DeliveryStatus, EmailMessage, OutboxEntry
 from domain.accounts import Account, AccountId, Invitation, Role, User, UserId
 from domain.email import Email
-from domain.notifications import Notification, NotificationId, NotificationKind
+from domain.notifications import Notification, NotificationId
 
 # Stable constraint names: errors are recognised by them, and migrations stay reproducible.
 NAMING_CONVENTION = {
@@ -93,8 +93,8 @@ notifications = Table(
     "notifications",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
     Column("kind", String(50), nullable=False),
+    Column("about", String(100), nullable=False, index=True),
     Column("recipient", String(320), nullable=False),
     Column("idempotency_key", String(200), nullable=False, unique=True),
     Column("payload", JSON, nullable=False),
@@ -163,8 +163,8 @@ def notification_row(
 ) -> Row:
     return {
         "id": notification.id,
-        "user_id": notification.user_id,
-        "kind": notification.kind.value,
+        "kind": notification.kind,
+        "about": notification.about,
         "recipient": notification.recipient.value,
         "idempotency_key": notification.idempotency_key,
         "payload": {"subject": message.subject, "body": message.body},
@@ -181,8 +181,8 @@ def notification_row(
 def notification_entity(row: Row) -> Notification:
     return Notification(
         id=NotificationId(row["id"]),
-        user_id=UserId(row["user_id"]),
-        kind=NotificationKind(row["kind"]),
+        kind=row["kind"],
+        about=row["about"],
         recipient=Email(row["recipient"]),
     )
 

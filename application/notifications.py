@@ -5,7 +5,6 @@ from __future__ import annotations
 from application.commands import QueueWelcomeEmailCommand
 from application.ports import Clock, EmailMessage, UnitOfWork
 from application.use_case import UseCase
-from domain.accounts import UserId
 from domain.email import Email
 from domain.notifications import Notification, NotificationId
 
@@ -33,7 +32,9 @@ class QueueWelcomeEmail(UseCase[QueueWelcomeEmailCommand, NotificationId]):
     def execute(self, command: QueueWelcomeEmailCommand) -> NotificationId:
         # Joined, not a savepoint: a caller that wants the welcome optional opens one.
         with self._uow.transaction(savepoint=False):
-            notification = Notification.welcome(UserId(command.user_id), Email(command.email))
+            notification = Notification.create(
+                "welcome", str(command.user_id), Email(command.email)
+            )
             self._uow.notifications.add(
                 notification, welcome_message(notification), due_at=self._clock.now()
             )

@@ -62,7 +62,9 @@ class NotificationRepository(Protocol):
         """
         ...
 
-    def for_user(self, user_id: UserId) -> list[Notification]: ...
+    def about(self, about: str) -> list[Notification]:
+        """The notifications about one thing (a user's id, say), in the order of their kinds."""
+        ...
 
 
 class DeliveryStatus(enum.StrEnum):

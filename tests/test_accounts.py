@@ -95,7 +95,7 @@ def test_registration_commits_one_pending_welcome_that_the_relay_then_sends(
     created = backend.container.register_account().execute(registration("ada@example.com"))
 
     with backend.uow.transaction():
-        notifications = backend.uow.notifications.for_user(created.user_id)
+        notifications = backend.uow.notifications.about(str(created.user_id))
         pending = backend.uow.outbox.counts()[DeliveryStatus.PENDING]
     backend.container.relay().drain()
     assert [n.recipient for n in notifications] == [Email("ada@example.com")]

@@ -152,7 +152,7 @@ class World:
                     self.uow.accounts.get(user.account_id).version,
                     self.uow.accounts.get(user.account_id).invitations,
                     user.version,
-                    [n.kind.value for n in self.uow.notifications.for_user(user.id)],
+                    [n.kind for n in self.uow.notifications.about(str(user.id))],
                 )
                 for email, user in users.items()
             }

@@ -12,7 +12,7 @@ import pytest
 from domain.accounts import Account, AccountId, Role, User
 from domain.email import Email
 from domain.errors import InvalidAccountName, InvalidEmail
-from domain.notifications import Notification, NotificationKind
+from domain.notifications import Notification
 
 DOMAIN = Path(__file__).resolve().parent.parent / "domain"
 
@@ -67,17 +67,16 @@ def test_a_password_hash_never_appears_in_a_users_repr() -> None:
     assert "secret-hash" not in repr(user)
 
 
-def test_a_welcome_notification_has_one_idempotency_key_per_user() -> None:
-    _, user = User.create_with_account(Email("ada@example.com"), "h")
-
-    first, second = (
-        Notification.welcome(user.id, user.email),
-        Notification.welcome(user.id, user.email),
+def test_notifications_of_one_kind_about_one_thing_share_one_idempotency_key() -> None:
+    first, second, other = (
+        Notification.create("welcome", "42", Email("ada@example.com")),
+        Notification.create("welcome", "42", Email("ada@example.com")),
+        Notification.create("reminder", "42", Email("ada@example.com")),
     )
 
-    assert first.kind is NotificationKind.WELCOME
     assert first.id != second.id
-    assert first.idempotency_key == second.idempotency_key
+    assert first.idempotency_key == second.idempotency_key == "welcome:42"
+    assert other.idempotency_key != first.idempotency_key
 
 
 def test_a_new_account_has_no_version_until_a_repository_stores_it() -> None:
