@@ -36,9 +36,10 @@ from adapters.sqlalchemy.database import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.telemetry import exporting_to, monitor_relay, trace_statements, traced
 from application.accounts import ChangeAccountName, CreateAccount, InviteMember, RegisterAccount
+from application.health import CheckHealth
 from application.notifications import QueueWelcomeEmail
 from application.outbox import GetOutboxStatus, RetryDeadNotification
-from application.queries import CheckHealth, GetAccount, GetUser
+from application.queries import GetAccount, GetUser
 from application.relay import NotificationRelay, RetryPolicy
 
 

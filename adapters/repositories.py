@@ -71,8 +71,20 @@ class Notifications:
         return sorted((tables.notification_entity(row) for row in rows), key=lambda n: n.kind)
 
 
+class StorageProbe:
+    """What the health check reads: the storage's answer to a trivial query."""
+
+    def __init__(self, rows: RowStore) -> None:
+        self._rows = rows
+
+    def ping(self) -> None:
+        self._rows.ping()
+
+
 class Repositories:
     """The repositories of the application, on whichever unit of work inherits this."""
+
+    storage = repository(StorageProbe)
 
     accounts = repository(Accounts)
     users = repository(Users)

@@ -59,6 +59,10 @@ class RowStore(Protocol):
 
     def delete(self, table: Table, key: Key) -> None: ...
 
+    def ping(self) -> None:
+        """One trivial read, touching no table: returns when the storage answered."""
+        ...
+
 
 def key_of(table: Table, row: Mapping[str, Any]) -> Key:
     return tuple(row[name] for name in _key_columns(table))

@@ -131,6 +131,14 @@ class Outbox(Protocol):
     def dead(self) -> list[DeadNotification]: ...
 
 
+class Storage(Protocol):
+    """The storage itself, apart from any entity."""
+
+    def ping(self) -> None:
+        """One trivial read: returns when the storage answered, raises what it raised."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """Transactions with the semantics of Django's `atomic`, and the repositories inside them.
 
@@ -138,6 +146,9 @@ class UnitOfWork(Protocol):
     block is a savepoint that undoes only its own writes when it raises. A failed write dooms
     the block it ran in. Repositories are usable only inside a transaction.
     """
+
+    @property
+    def storage(self) -> Storage: ...
 
     @property
     def accounts(self) -> AccountRepository: ...

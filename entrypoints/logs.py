@@ -31,7 +31,7 @@ class RequestIdFilter(CorrelationIdFilter):
         return True
 
 
-class KeelHandler(logging.StreamHandler[TextIO]):
+class ServiceLogHandler(logging.StreamHandler[TextIO]):
     """The handler configure_logging installs, told apart from others (a test runner's)."""
 
 
@@ -40,14 +40,14 @@ def configure_logging(
 ) -> None:
     """Sends every logger's records, the libraries' included, through keel's handler; called
     again, it replaces the handler it installed before."""
-    handler = KeelHandler(stream)
+    handler = ServiceLogHandler(stream)
     handler.addFilter(RequestIdFilter())
     if log_format == "json":
         handler.setFormatter(JsonFormatter(JSON_FIELDS, rename_fields={"levelname": "level"}))
     else:
         handler.setFormatter(logging.Formatter(HUMAN))
     root = logging.getLogger()
-    for installed in [h for h in root.handlers if isinstance(h, KeelHandler)]:
+    for installed in [h for h in root.handlers if isinstance(h, ServiceLogHandler)]:
         root.removeHandler(installed)
     root.addHandler(handler)
     root.setLevel(level)

@@ -101,10 +101,10 @@ def test_register_with_a_taken_email_exits_1_and_writes_nothing(
 
 
 def test_the_installed_keel_script_registers_an_account(database: str) -> None:
-    keel = Path(sys.executable).with_name("keel")
+    script = Path(sys.executable).with_name("keel")
 
     finished = subprocess.run(  # noqa: S603 - our own console script
-        [str(keel), "register", "--email", "ada@example.com", "--password", PASSWORD],
+        [str(script), "register", "--email", "ada@example.com", "--password", PASSWORD],
         capture_output=True,
         text=True,
         env=os.environ.copy(),
@@ -147,9 +147,9 @@ def test_outbox_retry_of_a_malformed_id_exits_2(
 
 
 def test_the_relay_runs_until_sigterm_then_stops_cleanly(database: str) -> None:
-    keel = Path(sys.executable).with_name("keel")
+    script = Path(sys.executable).with_name("keel")
     relay = subprocess.Popen(  # noqa: S603 - our own console script
-        [str(keel), "relay"], stderr=subprocess.PIPE, text=True, env=os.environ.copy()
+        [str(script), "relay"], stderr=subprocess.PIPE, text=True, env=os.environ.copy()
     )
     assert relay.stderr is not None
     assert "relay started" in relay.stderr.readline()
@@ -228,12 +228,12 @@ def test_importing_the_cli_loads_neither_fastapi_nor_uvicorn_nor_alembic() -> No
 
 
 def test_serve_with_two_workers_migrates_sqlite_starts_both_and_answers(sqlite_url: str) -> None:
-    keel = Path(sys.executable).with_name("keel")
+    script = Path(sys.executable).with_name("keel")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(  # noqa: S603 - our own console script
-        [str(keel), "serve", "--port", str(port), "--workers", "2"],
+        [str(script), "serve", "--port", str(port), "--workers", "2"],
         stderr=subprocess.PIPE,
         text=True,
         env=os.environ.copy(),

@@ -18,7 +18,7 @@ from application.notifications import QueueWelcomeEmail
 from bootstrap import build_container
 from domain.notifications import NotificationId
 from entrypoints.http.app import create_app
-from entrypoints.logs import KeelHandler, LogFormat, configure_logging
+from entrypoints.logs import LogFormat, ServiceLogHandler, configure_logging
 from tests.support import PASSWORD, Backend, settings_for
 
 REGISTRATION = {"email": "ada@example.com", "password": PASSWORD, "password_confirmation": PASSWORD}
@@ -49,7 +49,7 @@ def logged(log_format: LogFormat) -> io.StringIO:
 def keel_handler_removed_afterwards() -> Iterator[None]:
     yield
     root = logging.getLogger()
-    for handler in [h for h in root.handlers if isinstance(h, KeelHandler)]:
+    for handler in [h for h in root.handlers if isinstance(h, ServiceLogHandler)]:
         root.removeHandler(handler)
 
 

@@ -180,6 +180,9 @@ class SqlRows:
     def delete(self, table: Table, key: Key) -> None:
         self.execute(table.delete().where(*_matches_key(table, key)), table=table)
 
+    def ping(self) -> None:
+        self.execute(select(1))
+
     def execute(
         self, statement: Executable, rows: list[Row] | None = None, table: Table | None = None
     ) -> CursorResult[Any]:
