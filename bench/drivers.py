@@ -14,7 +14,7 @@ import psycopg
 ACCOUNT_COLUMNS = "id, name, seat_limit, version"
 USER_COLUMNS = "id, account_id, email, password_hash, role, version"
 NOTIFICATION_COLUMNS = (
-    "id, user_id, kind, recipient, idempotency_key, payload, status, attempts, next_attempt_at"
+    "id, kind, about, recipient, idempotency_key, payload, status, attempts, next_attempt_at"
 )
 # What each registration sends: BEGIN, 2 INSERTs, SAVEPOINT, INSERT, COMMIT.
 STATEMENTS_PER_REGISTRATION = 6
@@ -22,7 +22,16 @@ STATEMENTS_PER_REGISTRATION = 6
 
 def _welcome(user_id: object, email: str) -> tuple[object, ...]:
     payload = json.dumps({"subject": "Welcome to keel", "body": f"Hello {email}"})
-    return (uuid.uuid4(), user_id, "welcome", email, f"welcome:{user_id}", payload, "pending", 0)
+    return (
+        uuid.uuid4(),
+        "welcome",
+        str(user_id),
+        email,
+        f"welcome:{user_id}",
+        payload,
+        "pending",
+        0,
+    )
 
 
 class RawPostgres:

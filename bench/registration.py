@@ -33,7 +33,6 @@ from bench.databases import (
     Backend,
 )
 from bench.timing import Operation
-from domain.accounts import UserId
 from domain.email import Email
 from domain.notifications import Notification
 
@@ -143,7 +142,7 @@ def with_a_session(backend: Backend, welcome: bool = True) -> Operation:
             )
             if welcome:
                 with session.begin_nested():
-                    notification = Notification.welcome(UserId(user_id), Email(email))
+                    notification = Notification.create("welcome", str(user_id), Email(email))
                     session.add(
                         NotificationRow(
                             **tables.notification_row(
@@ -185,7 +184,7 @@ class BareDicts:
         password_hash = self._hasher.hash(registration.password.get_secret_value())
         email = Email(registration.email)
         account_id, user_id = uuid.uuid4(), uuid.uuid4()
-        notification = Notification.welcome(UserId(user_id), email)
+        notification = Notification.create("welcome", str(user_id), email)
         with self._lock:
             if email.value in self._user_by_email:
                 raise ValueError(f"email already registered: {email}")

@@ -10,19 +10,26 @@ import pytest
 from dependency_injector import providers
 from sqlalchemy import Engine, MetaData, delete, text
 
+from adapters.clock import ManualClock
 from adapters.email import RecordingEmailSender
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.tables import metadata
 from application.commands import CreateAccountCommand
-from application.ports import PasswordHasher, UnitOfWork
+from application.ports import EmailMessage, PasswordHasher, UnitOfWork
 from bootstrap import Container, Settings, build_container
+from domain.email import Email
+from domain.notifications import Notification
 from tests.postgres_server import PostgresUnavailable, ThrowawayPostgres
 
 BACKENDS = ["memory", "sqlite", "postgres"]
+# >>> example
 PASSWORD = "correct horse battery staple"
+# <<< example
 
+# >>> example
 # The real argon2id hasher at its cheapest cost: fast tests, no plaintext stand-in.
 CHEAP_HASHING = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 8, "argon2_parallelism": 1}
+# <<< example
 
 
 def full_width(text: str) -> str:
@@ -32,7 +39,15 @@ def full_width(text: str) -> str:
 
 
 def settings_for(database_url: str) -> Settings:
-    return Settings(database_url=database_url, email_sender="recording", **CHEAP_HASHING)
+    return Settings(
+        database_url=database_url,
+        # >>> outbox
+        email_sender="recording",
+        # <<< outbox
+        # >>> example
+        **CHEAP_HASHING,
+        # <<< example
+    )
 
 
 @dataclass
@@ -43,7 +58,9 @@ class Backend:
     settings: Settings
     container: Container
     engine: Engine | None = None  # the SQL backends' session engine
+    # >>> example
     hasher: PasswordHasher | None = None  # the container's own, kept from test to test
+    # <<< example
 
     @classmethod
     def wired(cls, name: str, settings: Settings, engine: Engine | None = None) -> Backend:
@@ -57,11 +74,13 @@ class Backend:
         self.container.reset_override()
         self.container.config.from_dict(self.settings.model_dump())
         self.container.reset_singletons()
+        # >>> example
         # The hasher holds no data, only its pool of threads: the first one is kept, so that
         # no test starts threads of its own.
         if self.hasher is None:
             self.hasher = self.container.password_hasher()
         self.container.password_hasher.override(providers.Object(self.hasher))
+        # <<< example
         if self.engine is not None:
             self.container.engine.override(providers.Object(self.engine))
             empty(self.engine)
@@ -72,10 +91,13 @@ class Backend:
         uow: UnitOfWork = self.container.unit_of_work()
         return uow
 
+    # >>> outbox
     @property
     def sender(self) -> RecordingEmailSender:
         sender: RecordingEmailSender = self.container.email_sender()
         return sender
+
+    # <<< outbox
 
     def rows(self, table: str) -> int:
         """How many committed rows the table holds, asked of the backend itself."""
@@ -85,6 +107,7 @@ class Backend:
         with self.container.engine().connect() as connection:
             return int(connection.scalar(text(f"SELECT count(*) FROM {table}")))
 
+    # >>> example
     def accounts_without_admin(self) -> int:
         uow = self.container.unit_of_work()
         if isinstance(uow, InMemoryUnitOfWork):
@@ -96,6 +119,8 @@ class Backend:
         )
         with self.container.engine().connect() as connection:
             return int(connection.scalar(orphans))
+
+    # <<< example
 
 
 # Started on first use, stopped when the session ends (a fixture in conftest.py).
@@ -119,6 +144,20 @@ def postgres_url() -> str:
         pytest.skip(reason)
 
 
+# >>> outbox
+def queue_emails(uow: UnitOfWork, count: int) -> None:
+    """Queues count emails due now, each its own notification, as a use case would."""
+    with uow.transaction():
+        for number in range(count):
+            recipient = Email(f"user{number}@example.com")
+            notification = Notification.create("reminder", str(number), recipient)
+            message = EmailMessage(recipient, "Reminder", "Hello", notification.idempotency_key)
+            uow.notifications.add(notification, message, ManualClock().now())
+
+
+# <<< outbox
+
+
 def empty(engine: Engine, schema: MetaData = metadata) -> None:
     with engine.begin() as connection:
         for table in reversed(schema.sorted_tables):
@@ -133,6 +172,7 @@ def backend_for(name: str, request: pytest.FixtureRequest) -> Backend:
     return backend.reset()
 
 
+# >>> example
 def registration(email: str = "ada@example.com", **overrides: object) -> CreateAccountCommand:
     fields: dict[str, object] = {
         "email": email,
@@ -140,3 +180,6 @@ def registration(email: str = "ada@example.com", **overrides: object) -> CreateA
         "password_confirmation": PASSWORD,
     }
     return CreateAccountCommand.model_validate(fields | overrides)
+
+
+# <<< example

@@ -23,6 +23,7 @@ from bootstrap import Container, build_container
 from entrypoints.http.app import create_app
 from tests.support import PASSWORD, Backend, backend_for, postgres_url, registration, settings_for
 
+# >>> example
 # The real cause, as each backend's log names it, of a wait for a lock that ran out.
 LOCK_WAIT_CAUSE = {
     "memory": "LockTimeout",
@@ -134,6 +135,9 @@ def test_after_the_server_drops_every_pooled_connection_the_next_request_succeed
     else:  # what pre-ping spares: the dead connection fails the request, a 503 naming why
         assert (response.status_code, response.headers.get("Retry-After")) == (503, "1")
         assert "OperationalError (psycopg" in caplog.text
+
+
+# <<< example
 
 
 def driver_error(error: Exception, **attributes: object) -> Exception:

@@ -16,16 +16,19 @@ import pytest
 from sqlalchemy import text
 
 from adapters.sqlalchemy.database import create_engine, create_schema
+from bootstrap import build_container
 from entrypoints.cli import main
-from tests.support import CHEAP_HASHING, PASSWORD
+from tests.support import CHEAP_HASHING, PASSWORD, queue_emails
 
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'keel.db'}"
     monkeypatch.setenv("KEEL_DATABASE_URL", url)
+    # >>> example
     for name, value in CHEAP_HASHING.items():
         monkeypatch.setenv(f"KEEL_{name.upper()}", str(value))
+    # <<< example
     return url
 
 
@@ -37,6 +40,7 @@ def database(sqlite_url: str) -> str:
     return sqlite_url
 
 
+# >>> example
 def test_register_prints_the_new_account_and_user_ids(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -115,11 +119,14 @@ def test_the_installed_keel_script_registers_an_account(database: str) -> None:
     assert finished.stdout.startswith("account ")
 
 
+# <<< example
+
+
+# >>> outbox
 def test_relay_once_sends_what_is_due_and_outbox_shows_it_as_sent(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["register", "--email", "ada@example.com", "--password", PASSWORD])
-    capsys.readouterr()
+    queue_emails(build_container().unit_of_work(), 1)
 
     relayed = main(["relay", "--once"])
     relay_output = capsys.readouterr().out
@@ -160,6 +167,10 @@ def test_the_relay_runs_until_sigterm_then_stops_cleanly(database: str) -> None:
     assert "relay stopped" in relay.stderr.read()
 
 
+# <<< outbox
+
+
+# >>> example
 def test_a_database_that_was_never_migrated_exits_3_naming_no_internals(
     sqlite_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -187,12 +198,28 @@ def test_a_database_locked_past_the_statement_timeout_exits_3_saying_to_retry(
     )
 
 
+# <<< example
+
+
+def test_a_database_that_cannot_be_opened_exits_3_naming_no_internals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KEEL_DATABASE_URL", f"sqlite:///{tmp_path / 'missing' / 'keel.db'}")
+
+    exit_code = main(["db", "upgrade"])
+
+    assert exit_code == 3
+    assert capsys.readouterr().err.strip() == (
+        "keel: the database failed: OperationalError (sqlite3.OperationalError)"
+    )
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
-        ("KEEL_ARGON2_TIME_COST", "0"),
+        ("KEEL_DATABASE_POOL_SIZE", "0"),
         ("KEEL_DATABASE_URL", "mysql+nodriver://keel:hunter2@db/keel"),
-        ("KEEL_EMAIL_SENDER", "hunter2"),
+        ("KEEL_LOG_FORMAT", "hunter2"),
     ],
 )
 def test_an_invalid_setting_exits_78_with_one_line_naming_it_and_never_its_value(
@@ -204,7 +231,7 @@ def test_an_invalid_setting_exits_78_with_one_line_naming_it_and_never_its_value
 ) -> None:
     monkeypatch.setenv(variable, value)
 
-    exit_code = main(["outbox"])
+    exit_code = main(["db", "upgrade"])
 
     error = capsys.readouterr().err.strip()
     assert exit_code == 78

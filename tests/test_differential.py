@@ -76,9 +76,12 @@ class World:
         self.clock = ManualClock()
         backend.container.clock.override(providers.Object(self.clock))
 
+    # >>> outbox
     def relay(self, minutes_later: int) -> str:
         self.clock.advance(timedelta(minutes=minutes_later))
         return outcome(self.backend.container.relay().drain)
+
+    # <<< outbox
 
     def register(self, email: str) -> str:
         command = CreateAccountCommand(
@@ -152,7 +155,9 @@ class World:
                     self.uow.accounts.get(user.account_id).version,
                     self.uow.accounts.get(user.account_id).invitations,
                     user.version,
+                    # >>> outbox
                     [n.kind for n in self.uow.notifications.about(str(user.id))],
+                    # <<< outbox
                 )
                 for email, user in users.items()
             }
@@ -163,8 +168,10 @@ class World:
             rows("accounts"),
             rows("invitations"),
             rows("users"),
+            # >>> outbox
             rows("notifications"),
             len(self.backend.sender.sent),
+            # <<< outbox
         )
 
 
@@ -192,9 +199,12 @@ def differential_machine(make_backends: Callable[[], tuple[Backend, Backend]]) -
         def register(self, email: str) -> None:
             self.both(lambda world: world.register(email))
 
+        # >>> outbox
         @rule(minutes_later=st.integers(min_value=0, max_value=10))
         def relay(self, minutes_later: int) -> None:
             self.both(lambda world: world.relay(minutes_later))
+
+        # <<< outbox
 
         @rule(script=st.lists(steps, max_size=5), roll_back=st.booleans())
         def run_script(self, script: list[Step], roll_back: bool) -> None:

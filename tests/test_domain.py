@@ -12,7 +12,6 @@ import pytest
 from domain.accounts import Account, AccountId, Role, User
 from domain.email import Email
 from domain.errors import InvalidAccountName, InvalidEmail
-from domain.notifications import Notification
 
 DOMAIN = Path(__file__).resolve().parent.parent / "domain"
 
@@ -65,18 +64,6 @@ def test_a_password_hash_never_appears_in_a_users_repr() -> None:
     _, user = User.create_with_account(Email("ada@example.com"), "$argon2id$v=19$secret-hash")
 
     assert "secret-hash" not in repr(user)
-
-
-def test_notifications_of_one_kind_about_one_thing_share_one_idempotency_key() -> None:
-    first, second, other = (
-        Notification.create("welcome", "42", Email("ada@example.com")),
-        Notification.create("welcome", "42", Email("ada@example.com")),
-        Notification.create("reminder", "42", Email("ada@example.com")),
-    )
-
-    assert first.id != second.id
-    assert first.idempotency_key == second.idempotency_key == "welcome:42"
-    assert other.idempotency_key != first.idempotency_key
 
 
 def test_a_new_account_has_no_version_until_a_repository_stores_it() -> None:

@@ -3,6 +3,7 @@ with a 4xx (HTTP) or a refusal exit code (CLI), and its message alone."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Iterator
 
@@ -10,12 +11,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-import application.accounts
-import application.errors
-import application.outbox
-import domain.accounts
-import domain.errors
-import domain.notifications
 from bootstrap import Settings, build_container
 from domain.errors import DomainError
 from entrypoints.cli import EXIT_BAD_INPUT, EXIT_REFUSED, exit_code_for
@@ -23,13 +18,19 @@ from entrypoints.http.app import create_app
 
 # Imported so that every domain error the application defines is a subclass by now.
 DEFINING_MODULES = [
-    domain.errors,
-    domain.accounts,
-    domain.notifications,
-    application.errors,
-    application.accounts,
-    application.outbox,
+    "domain.errors",
+    "application.errors",
+    # >>> example
+    "domain.accounts",
+    "application.accounts",
+    # <<< example
+    # >>> outbox
+    "domain.notifications",
+    "application.outbox",
+    # <<< outbox
 ]
+for module in DEFINING_MODULES:
+    importlib.import_module(module)
 
 
 def every_domain_error() -> Iterator[type[DomainError]]:
@@ -83,12 +84,12 @@ def test_the_categories_answer_422_404_and_409(app: FastAPI) -> None:
     with TestClient(app) as client:
         statuses = {
             name: client.get(f"/raise/{name}").status_code
-            for name in ("InvalidEmail", "NotFound", "EmailAlreadyRegistered", "ConcurrentUpdate")
+            for name in ("InvalidValue", "NotFound", "Conflict", "ConcurrentUpdate")
         }
 
     assert statuses == {
-        "InvalidEmail": 422,
+        "InvalidValue": 422,
         "NotFound": 404,
-        "EmailAlreadyRegistered": 409,
+        "Conflict": 409,
         "ConcurrentUpdate": 409,
     }

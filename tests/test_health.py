@@ -12,9 +12,9 @@ from dependency_injector import providers
 from fastapi.testclient import TestClient
 
 from entrypoints.http.app import create_app
-from tests.support import PASSWORD, Backend
+from tests.support import Backend
 
-INTERNALS = "connection to db.internal:5432 failed for role keel_admin"
+INTERNALS = "connection to db.internal:5432 failed for role service_admin"
 
 
 class UnreachableDatabase:
@@ -24,23 +24,20 @@ class UnreachableDatabase:
         raise ConnectionRefusedError(INTERNALS)
 
 
-class HasherThatWaits:
-    """Hashes only once released: a registration stuck in its thread for as long as a test
-    needs."""
+class DatabaseThatWaits:
+    """A unit of work whose transactions begin only once released: a readiness check stuck
+    in its thread for as long as a test needs."""
 
     def __init__(self) -> None:
         self.started = threading.Event()
         self.release = threading.Event()
         self.finished = threading.Event()
 
-    def hash(self, password: str) -> str:
+    def transaction(self, durable: bool = False) -> AbstractContextManager[None]:
         self.started.set()
         self.release.wait(10)
         self.finished.set()
-        return "$argon2id$stand-in"
-
-    def verify(self, password_hash: str, password: str) -> bool:
-        return False
+        raise ConnectionRefusedError(INTERNALS)
 
 
 @pytest.fixture
@@ -81,23 +78,20 @@ def test_liveness_answers_200_even_when_the_database_does_not_answer(
 
 
 def test_liveness_answers_while_every_worker_thread_is_busy(backend: Backend) -> None:
-    hasher = HasherThatWaits()
-    backend.container.password_hasher.override(providers.Object(hasher))
-    body = {"email": "ada@example.com", "password": PASSWORD, "password_confirmation": PASSWORD}
+    database = DatabaseThatWaits()
+    backend.container.unit_of_work.override(providers.Object(database))
 
     with TestClient(create_app(backend.container)) as client:
-        # One worker thread for the whole app, and a registration that holds it.
+        # One worker thread for the whole app, and a readiness check that holds it.
         client.portal.call(_limit_worker_threads_to_one)
-        registering = threading.Thread(
-            target=client.post, args=("/accounts",), kwargs={"json": body}
-        )
-        registering.start()
-        hasher.started.wait(10)
+        checking = threading.Thread(target=client.get, args=("/health",))
+        checking.start()
+        database.started.wait(10)
 
         response = client.get("/health/live")
-        answered_while_busy = not hasher.finished.is_set()
-        hasher.release.set()
-        registering.join()
+        answered_while_busy = not database.finished.is_set()
+        database.release.set()
+        checking.join()
 
     assert (response.status_code, answered_while_busy) == (200, True)
 

@@ -1,13 +1,12 @@
-"""What the API bounds: request bodies (413), the problems a 422 lists, the password hashes in
-flight (503 at once past them) and each client's registrations (429)."""
+"""What the registration route bounds: the password hashes in flight (503 at once past them)
+and each client's registrations (429). Bodies and 422s are bounded for every route
+(test_http_answers.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,15 +29,7 @@ def registration(email: str = "ada@example.com", **overrides: Any) -> dict[str, 
 
 def container(**settings: Any) -> Container:
     """The application on the memory backend: what it bounds does not depend on storage."""
-    return build_container(
-        Settings(database_url="memory://", email_sender="recording", **CHEAP_HASHING, **settings)
-    )
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(container(http_max_body_bytes=1024))) as client:
-        yield client
+    return build_container(Settings(database_url="memory://", **CHEAP_HASHING, **settings))
 
 
 class HasherThatWaits:
@@ -53,42 +44,6 @@ class HasherThatWaits:
 
     def verify(self, password_hash: str, password: str) -> bool:
         return False
-
-
-def test_a_body_declared_over_the_limit_answers_413(client: TestClient) -> None:
-    response = client.post("/accounts", json=registration(account_name="x" * 2000))
-
-    assert (response.status_code, response.json()) == (
-        413,
-        {"detail": "request body over 1024 bytes"},
-    )
-
-
-def test_a_streamed_body_over_the_limit_answers_413_without_a_declared_length(
-    client: TestClient,
-) -> None:
-    chunks = iter([b'{"email": "', b"a" * 1000, b"a" * 1000, b'@example.com"}'])
-
-    response = client.post(
-        "/accounts", content=chunks, headers={"Content-Type": "application/json"}
-    )
-
-    assert "Content-Length" not in response.request.headers
-    assert response.status_code == 413
-
-
-def test_a_body_with_many_unknown_fields_lists_20_problems_and_counts_the_rest(
-    client: TestClient,
-) -> None:
-    body = registration() | {f"k{number}": 0 for number in range(60)}
-
-    response = client.post(
-        "/accounts", content=json.dumps(body), headers={"Content-Type": "application/json"}
-    )
-
-    problems = response.json()["detail"]
-    assert (response.status_code, len(problems)) == (422, 21)
-    assert problems[-1]["msg"] == "and 40 more problems"
 
 
 def test_a_caller_past_the_hashing_queue_is_refused_at_once_and_a_waiting_one_is_served() -> None:

@@ -7,22 +7,33 @@ import pytest
 from dependency_injector import providers
 
 from adapters.clock import ManualClock, SystemClock
-from tests.support import Backend, backend_for, registration
+from adapters.tables import metadata
+from tests.support import Backend, backend_for, queue_emails, registration
 
 
 def test_a_reset_backend_keeps_no_row_no_email_no_override_and_its_settings(
     backend: Backend, request: pytest.FixtureRequest
 ) -> None:
     backend.container.clock.override(providers.Object(ManualClock()))
-    backend.container.register_account().execute(registration())
-    backend.container.relay().drain()
     uow_before = backend.uow
-    assert (backend.rows("accounts"), len(backend.sender.sent)) == (1, 1)
+    # >>> example
+    backend.container.register_account().execute(registration())
+    assert backend.rows("accounts") == 1
+    # <<< example
+    # >>> outbox
+    queue_emails(backend.uow, 1)
+    backend.container.relay().drain()
+    assert backend.sender.sent
+    # <<< outbox
 
     after = backend_for(backend.name, request)
 
-    assert (after.rows("accounts"), after.rows("users"), after.rows("notifications")) == (0, 0, 0)
+    assert {table: after.rows(table) for table in metadata.tables} == dict.fromkeys(
+        metadata.tables, 0
+    )
+    # >>> outbox
     assert after.sender.sent == []
+    # <<< outbox
     assert isinstance(after.container.clock(), SystemClock)
     assert after.uow is not uow_before
     assert after.container.config() == after.settings.model_dump()

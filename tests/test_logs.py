@@ -8,6 +8,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
 import pytest
 from dependency_injector import providers
@@ -21,20 +22,18 @@ from entrypoints.http.app import create_app
 from entrypoints.logs import LogFormat, ServiceLogHandler, configure_logging
 from tests.support import PASSWORD, Backend, settings_for
 
-REGISTRATION = {"email": "ada@example.com", "password": PASSWORD, "password_confirmation": PASSWORD}
 
+class UnreachableDatabase:
+    """A unit of work whose database refuses every connection: a readiness check logs it."""
 
-class WelcomeThatFails(QueueWelcomeEmail):
-    def execute(self, command: QueueWelcomeEmailCommand) -> NotificationId:
-        raise RuntimeError("welcome template missing")
+    def transaction(self, durable: bool = False) -> AbstractContextManager[None]:
+        raise ConnectionRefusedError("database unreachable")
 
 
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     container = build_container(settings_for("memory://"))
-    container.queue_welcome_email.override(
-        providers.Factory(WelcomeThatFails, uow=container.unit_of_work, clock=container.clock)
-    )
+    container.unit_of_work.override(providers.Object(UnreachableDatabase()))
     with TestClient(create_app(container)) as client:
         yield client
 
@@ -77,27 +76,58 @@ def test_each_log_line_of_a_request_carries_its_id(client: TestClient) -> None:
     lines = logged("human")
     request_id = uuid.uuid4().hex
 
-    client.post("/accounts", json=REGISTRATION, headers={"X-Request-ID": request_id})
+    client.get("/health", headers={"X-Request-ID": request_id})
 
-    welcome_lines = [line for line in lines.getvalue().splitlines() if "no welcome" in line]
-    assert welcome_lines
-    assert all(f"[{request_id}]" in line for line in welcome_lines)
+    failed = [line for line in lines.getvalue().splitlines() if "health check failed" in line]
+    assert failed
+    assert all(f"[{request_id}]" in line for line in failed)
 
 
-def test_json_logs_are_one_object_per_line_with_the_request_id_and_no_password(
-    client: TestClient,
-) -> None:
+def test_json_logs_are_one_object_per_line_with_the_request_id(client: TestClient) -> None:
     lines = logged("json")
     request_id = uuid.uuid4().hex
 
-    client.post("/accounts", json=REGISTRATION, headers={"X-Request-ID": request_id})
+    client.get("/health", headers={"X-Request-ID": request_id})
 
     records = [json.loads(line) for line in lines.getvalue().splitlines() if line.startswith("{")]
-    welcome = [r for r in records if "no welcome" in r["message"]]
-    assert [r["request_id"] for r in welcome] == [request_id]
-    assert welcome[0]["level"] == "ERROR"
+    failed = [r for r in records if "health check failed" in r["message"]]
+    assert [r["request_id"] for r in failed] == [request_id]
+    assert failed[0]["level"] == "ERROR"
+
+
+# >>> example
+# >>> outbox
+REGISTRATION = {"email": "ada@example.com", "password": PASSWORD, "password_confirmation": PASSWORD}
+
+
+class WelcomeThatFails(QueueWelcomeEmail):
+    def execute(self, command: QueueWelcomeEmailCommand) -> NotificationId:
+        raise RuntimeError("welcome template missing")
+
+
+@pytest.mark.parametrize("log_format", ["human", "json"])
+def test_a_failed_welcome_is_logged_with_its_request_id_and_never_the_password(
+    backend: Backend, log_format: LogFormat
+) -> None:
+    container = backend.container
+    container.queue_welcome_email.override(
+        providers.Factory(WelcomeThatFails, uow=container.unit_of_work, clock=container.clock)
+    )
+    lines = logged(log_format)
+    request_id = uuid.uuid4().hex
+
+    with TestClient(create_app(container)) as client:
+        client.post("/accounts", json=REGISTRATION, headers={"X-Request-ID": request_id})
+
+    welcome_lines = [line for line in lines.getvalue().splitlines() if "no welcome" in line]
+    assert len(welcome_lines) == 1
+    assert request_id in welcome_lines[0]
     assert PASSWORD not in lines.getvalue()
     assert "argon2" not in lines.getvalue()
+
+
+# <<< outbox
+# <<< example
 
 
 def test_a_log_line_outside_a_request_says_so() -> None:
@@ -108,6 +138,8 @@ def test_a_log_line_outside_a_request_says_so() -> None:
     assert "[-] keel.test: relay idle" in lines.getvalue()
 
 
+# >>> example
+# >>> outbox
 def test_the_relays_lines_about_an_email_carry_the_id_of_the_request_that_queued_it(
     backend: Backend,
 ) -> None:
@@ -121,3 +153,7 @@ def test_the_relays_lines_about_an_email_carry_the_id_of_the_request_that_queued
     relay_lines = [line for line in lines.getvalue().splitlines() if "application.relay" in line]
     assert relay_lines
     assert all(f"[{request_id}]" in line for line in relay_lines)
+
+
+# <<< outbox
+# <<< example

@@ -15,7 +15,7 @@ from application.ports import DeliveryStatus, EmailMessage, EmailSender, OutboxE
 from application.relay import FailedAttempt, NotificationRelay, RelayReport, RetryPolicy
 from domain.email import Email
 from domain.notifications import Notification
-from tests.support import Backend, backend_for
+from tests.support import Backend, backend_for, queue_emails
 
 LEASE = timedelta(minutes=1)
 
@@ -65,10 +65,22 @@ def status(backend: Backend) -> dict[DeliveryStatus, int]:
     return backend.container.get_outbox_status().execute().counts
 
 
+def test_notifications_of_one_kind_about_one_thing_share_one_idempotency_key() -> None:
+    first, second, other = (
+        Notification.create("welcome", "42", Email("ada@example.com")),
+        Notification.create("welcome", "42", Email("ada@example.com")),
+        Notification.create("reminder", "42", Email("ada@example.com")),
+    )
+
+    assert first.id != second.id
+    assert first.idempotency_key == second.idempotency_key == "welcome:42"
+    assert other.idempotency_key != first.idempotency_key
+
+
 def test_an_email_queued_in_a_committed_transaction_is_one_pending_notification(
     backend: Backend,
 ) -> None:
-    queue_emails(backend, 1)
+    queue_emails(backend.uow, 1)
 
     assert status(backend) == {
         DeliveryStatus.PENDING: 1,
@@ -81,7 +93,7 @@ def test_an_email_queued_in_a_rolled_back_transaction_leaves_no_notification(
     backend: Backend,
 ) -> None:
     with pytest.raises(Boom), backend.uow.transaction():
-        queue_emails(backend, 1)
+        queue_emails(backend.uow, 1)
         raise Boom
 
     assert sum(status(backend).values()) == 0
@@ -90,7 +102,7 @@ def test_an_email_queued_in_a_rolled_back_transaction_leaves_no_notification(
 def test_a_relay_that_dies_after_sending_sends_again_with_the_same_key_once_the_lease_expires(
     backend: Backend, clock: ManualClock
 ) -> None:
-    queue_emails(backend, 1)
+    queue_emails(backend.uow, 1)
     sender = RecordingEmailSender()
 
     with pytest.raises(Boom):
@@ -108,7 +120,7 @@ def test_a_relay_that_dies_after_sending_sends_again_with_the_same_key_once_the_
 def test_a_relay_that_dies_after_sending_a_batch_resends_only_that_batch_with_the_same_keys(
     backend: Backend, clock: ManualClock
 ) -> None:
-    queue_emails(backend, 5)
+    queue_emails(backend.uow, 5)
     crashed, survivor = RecordingEmailSender(), RecordingEmailSender()
 
     with pytest.raises(Boom):
@@ -128,24 +140,13 @@ def keys(messages: list[EmailMessage]) -> set[str]:
     return {message.idempotency_key for message in messages}
 
 
-def queue_emails(backend: Backend, count: int) -> None:
-    """Queues count emails due now, each its own notification, as a use case would."""
-    uow = backend.uow
-    with uow.transaction():
-        for number in range(count):
-            recipient = Email(f"user{number}@example.com")
-            notification = Notification.create("reminder", str(number), recipient)
-            message = EmailMessage(recipient, "Reminder", "Hello", notification.idempotency_key)
-            uow.notifications.add(notification, message, ManualClock().now())
-
-
 def test_four_relays_side_by_side_on_postgresql_send_each_of_500_notifications_once(
     request: pytest.FixtureRequest,
 ) -> None:
     # PostgreSQL only by nature: FOR UPDATE SKIP LOCKED is what lets relays run side by side;
     # SQLite and memory are documented as single-relay.
     backend = backend_for("postgres", request)
-    queue_emails(backend, 500)
+    queue_emails(backend.uow, 500)
     sender, clock = RecordingEmailSender(), ManualClock()
     relays = [relay(backend, sender, clock, batch_size=25) for _ in range(4)]
 
@@ -168,7 +169,7 @@ def test_four_relays_side_by_side_on_postgresql_send_each_of_500_notifications_o
 def test_a_relay_whose_lease_ran_out_cannot_overwrite_the_relay_that_took_over(
     backend: Backend, clock: ManualClock
 ) -> None:
-    queue_emails(backend, 1)
+    queue_emails(backend.uow, 1)
     uow = backend.uow
     with uow.transaction():
         [slow] = uow.outbox.claim_due(clock.now(), clock.now() + LEASE, limit=10)
@@ -189,7 +190,7 @@ def test_a_relay_whose_lease_ran_out_cannot_overwrite_the_relay_that_took_over(
 def test_a_relay_does_not_send_what_it_claimed_once_the_lease_has_run_out(
     backend: Backend, clock: ManualClock
 ) -> None:
-    queue_emails(backend, 1)
+    queue_emails(backend.uow, 1)
     sender = RecordingEmailSender()
 
     class LateRelay(NotificationRelay):
@@ -207,7 +208,7 @@ def test_a_relay_does_not_send_what_it_claimed_once_the_lease_has_run_out(
 def test_a_relay_that_lost_its_lease_cannot_mark_what_the_new_holder_is_sending(
     backend: Backend, clock: ManualClock
 ) -> None:
-    queue_emails(backend, 1)
+    queue_emails(backend.uow, 1)
     uow = backend.uow
     with uow.transaction():
         [lost] = uow.outbox.claim_due(clock.now(), clock.now() + LEASE, limit=10)
@@ -231,7 +232,7 @@ def test_a_relay_that_lost_its_lease_cannot_mark_what_the_new_holder_is_sending(
 def test_marking_a_batch_sent_marks_only_the_entries_whose_lease_it_still_holds(
     backend: Backend, clock: ManualClock
 ) -> None:
-    queue_emails(backend, 3)
+    queue_emails(backend.uow, 3)
     uow = backend.uow
     with uow.transaction():
         batch = uow.outbox.claim_due(clock.now(), clock.now() + LEASE, limit=10)
@@ -249,7 +250,7 @@ def test_marking_a_batch_sent_marks_only_the_entries_whose_lease_it_still_holds(
 def test_a_relay_stops_sending_a_batch_once_half_its_lease_is_gone_and_records_what_it_sent(
     backend: Backend, clock: ManualClock
 ) -> None:
-    queue_emails(backend, 3)
+    queue_emails(backend.uow, 3)
 
     class SlowSender(RecordingEmailSender):
         def send(self, message: EmailMessage) -> None:
@@ -268,7 +269,7 @@ def test_a_relay_stops_sending_a_batch_once_half_its_lease_is_gone_and_records_w
 def test_a_relay_that_outlived_its_lease_while_sending_leaves_the_row_to_the_relay_that_took_over(
     backend: Backend, clock: ManualClock
 ) -> None:
-    queue_emails(backend, 1)
+    queue_emails(backend.uow, 1)
     uow = backend.uow
     taken_over: list[OutboxEntry] = []
 

@@ -38,6 +38,7 @@ class Contract:
     without_required: Callable[[Any], Any] | None = None  # a copy missing a NOT NULL value
 
 
+# >>> example
 def new_account(uow: Any) -> Account:
     return Account(id=AccountId(uuid.uuid4()), name="Engines")
 
@@ -60,6 +61,9 @@ def clashing_user(user: User) -> User:
     return User(UserId(uuid.uuid4()), user.account_id, shouted, "h", Role.MEMBER)
 
 
+# <<< example
+
+
 def change_widget(widget: Widget) -> None:
     widget.name = f"renamed {uuid.uuid4().hex[:8]}"
     widget.parts = [Part(p.name, p.quantity + 1) for p in widget.parts[1:]]
@@ -68,6 +72,7 @@ def change_widget(widget: Widget) -> None:
 
 
 CONTRACTS = [
+    # >>> example
     Contract(
         name="accounts",
         repository=lambda uow: uow.accounts,
@@ -82,6 +87,7 @@ CONTRACTS = [
         clash_error=EmailAlreadyRegistered,
         orphan=lambda: User(UserId(uuid.uuid4()), AccountId(uuid.uuid4()), Email("o@ex.com"), "h"),
     ),
+    # <<< example
     Contract(
         name="widgets",
         repository=lambda uow: uow.widgets,

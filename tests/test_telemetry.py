@@ -16,15 +16,26 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
+from sqlalchemy.exc import DBAPIError
 
 from adapters.sqlalchemy.database import create_engine
-from adapters.telemetry import Telemetry
+from adapters.telemetry import Telemetry, exporting_to
+from adapters.telemetry import traced as traced_use_case
 from application.ports import EmailMessage
+from domain.errors import NotFound
 from entrypoints.http.app import create_app
 from tests.support import PASSWORD, Backend, backend_for
 
-USE_CASES = ["RegisterAccount", "CreateAccount", "QueueWelcomeEmail"]
+# >>> example
+USE_CASES = [
+    "RegisterAccount",
+    "CreateAccount",
+    # >>> outbox
+    "QueueWelcomeEmail",
+    # <<< outbox
+]
+# <<< example
 
 
 @dataclass
@@ -35,6 +46,14 @@ class Traced:
     spans: InMemorySpanExporter
     metrics: InMemoryMetricReader
 
+    def check_health(self) -> str:
+        """Asks GET /health, expecting 200; the trace id of the request, in hex."""
+        with TestClient(create_app(self.backend.container)) as client:
+            assert client.get("/health").status_code == 200
+        [served] = [s for s in self.named("GET /health") if s.kind == SpanKind.SERVER]
+        return f"{served.context.trace_id:032x}"
+
+    # >>> example
     def register(self, email: str, answer: int = 201) -> str:
         """Registers over HTTP, expecting the answer; the trace id of the request, in hex."""
         body = {"email": email, "password": PASSWORD, "password_confirmation": PASSWORD}
@@ -45,6 +64,8 @@ class Traced:
     def served(self) -> ReadableSpan:
         """The span of the last POST /accounts."""
         return [s for s in self.named("POST /accounts") if s.kind == SpanKind.SERVER][-1]
+
+    # <<< example
 
     def named(self, name: str) -> list[ReadableSpan]:
         return [span for span in self.spans.get_finished_spans() if span.name == name]
@@ -96,12 +117,103 @@ def traced_sql_backend(request: pytest.FixtureRequest) -> Iterator[Traced]:
     yield from traced(backend_for(request.param, request))
 
 
-def test_a_registration_is_traced_through_its_use_cases_and_its_welcome_send_links_to_it(
+def test_a_readiness_check_is_traced_from_its_request_through_its_use_case(
     traced_backend: Traced,
 ) -> None:
-    registration = traced_backend.register("ada@example.com")
+    trace_id = traced_backend.check_health()
 
-    traced_backend.backend.container.relay().drain()
+    in_check = traced_backend.in_trace(trace_id)
+    [use_case] = [span for span in in_check if span.name == "CheckHealth"]
+    assert use_case.parent is not None
+    assert use_case.parent.span_id in {span.context.span_id for span in in_check}
+
+
+class Refusing:
+    def execute(self, name: str) -> None:
+        raise NotFound("widget", name)
+
+
+class Failing:
+    def execute(self, name: str) -> None:
+        raise RuntimeError(f"db.internal refused {name}")
+
+
+def test_a_use_case_span_marks_a_refusal_as_an_answer_and_a_failure_as_an_error() -> None:
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider(shutdown_on_exit=False)
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    telemetry = Telemetry(tracer_provider, MeterProvider(shutdown_on_exit=False))
+
+    for use_case, error in ((Refusing(), NotFound), (Failing(), RuntimeError)):
+        with pytest.raises(error):
+            traced_use_case(use_case, telemetry).execute("ada@example.com")
+
+    refused, failed = spans.get_finished_spans()
+    assert (refused.name, failed.name) == ("Refusing", "Failing")
+    assert refused.status.is_unset
+    assert (refused.attributes or {}).get("keel.refused") == "NotFound"
+    assert (failed.status.status_code, failed.status.description) == (
+        StatusCode.ERROR,
+        "RuntimeError",
+    )
+    said = [str(value) for span in (refused, failed) for value in (span.attributes or {}).values()]
+    assert not [value for value in said if "ada@example.com" in value or "db.internal" in value]
+
+
+@pytest.mark.parametrize(("variable", "service"), [(None, "keel"), ("lending", "lending")])
+def test_exported_spans_name_the_service_as_otel_service_name_says(
+    monkeypatch: pytest.MonkeyPatch, variable: str | None, service: str
+) -> None:
+    if variable is None:
+        monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    else:
+        monkeypatch.setenv("OTEL_SERVICE_NAME", variable)
+    telemetry = exporting_to("console")
+
+    with telemetry.tracer.start_as_current_span("CheckHealth") as span:
+        pass
+    telemetry.tracer_provider.shutdown()
+    telemetry.meter_provider.shutdown()
+
+    assert span.resource.attributes["service.name"] == service  # type: ignore[attr-defined]
+
+
+def test_on_sql_backends_the_statement_of_a_readiness_check_is_a_span_in_its_trace(
+    traced_sql_backend: Traced,
+) -> None:
+    trace_id = traced_sql_backend.check_health()
+
+    statements = [
+        span for span in traced_sql_backend.in_trace(trace_id) if span.kind == SpanKind.CLIENT
+    ]
+    texts = [str((span.attributes or {}).get("db.statement", "")) for span in statements]
+    assert texts[-1:] == ["SELECT 1"]  # after the BEGIN SQLite is told to send
+    assert all(span.parent is not None for span in statements)
+
+
+def test_on_sql_backends_a_failed_statement_span_names_the_error_never_the_values(
+    traced_sql_backend: Traced,
+) -> None:
+    engine = traced_sql_backend.backend.container.unit_of_work().engine
+    secret = "SELECT email FROM nowhere WHERE email = 'victim@example.com'"
+
+    with pytest.raises(DBAPIError), engine.connect() as connection:
+        connection.exec_driver_sql(secret)
+
+    [failed] = [s for s in traced_sql_backend.spans.get_finished_spans() if not s.status.is_ok]
+    assert failed.kind == SpanKind.CLIENT
+    assert (
+        failed.status.description
+        == {
+            "sqlite": "OperationalError (sqlite3.OperationalError)",
+            "postgres": "ProgrammingError (psycopg.errors.UndefinedTable, SQLSTATE 42P01)",
+        }[traced_sql_backend.backend.name]
+    )
+
+
+# >>> example
+def test_a_registration_is_traced_through_its_use_cases(traced_backend: Traced) -> None:
+    registration = traced_backend.register("ada@example.com")
 
     request = traced_backend.served()
     in_registration = traced_backend.in_trace(registration)
@@ -111,11 +223,25 @@ def test_a_registration_is_traced_through_its_use_cases_and_its_welcome_send_lin
     assert register.parent is not None
     assert register.parent.span_id in {s.context.span_id for s in in_registration}
     assert request.context.span_id in {s.parent.span_id for s in in_registration if s.parent}
+
+
+# >>> outbox
+def test_the_relays_send_of_a_welcome_links_to_the_registration_that_queued_it(
+    traced_backend: Traced,
+) -> None:
+    registration = traced_backend.register("ada@example.com")
+
+    traced_backend.backend.container.relay().drain()
+
+    [register] = traced_backend.named("RegisterAccount")
     [send] = traced_backend.named("send notification")
     assert f"{send.context.trace_id:032x}" != registration
     assert [f"{link.context.trace_id:032x}" for link in send.links] == [registration]
     assert send.attributes is not None
     assert send.attributes["keel.request_id"] == register.attributes["keel.request_id"]  # type: ignore[index]
+
+
+# <<< outbox
 
 
 def test_no_span_of_a_registration_holds_the_password_or_its_hash(traced_backend: Traced) -> None:
@@ -140,10 +266,15 @@ def test_on_sql_backends_each_statement_of_a_registration_is_a_span_in_its_trace
     ]
     texts = [str((span.attributes or {}).get("db.statement", "")) for span in statements]
     inserts = [text for text in texts if text.startswith("INSERT INTO")]
-    assert [text.split()[2] for text in inserts] == ["accounts", "users", "notifications"]
+    tables = ["accounts", "users"]
+    # >>> outbox
+    tables.append("notifications")  # the welcome
+    # <<< outbox
+    assert [text.split()[2] for text in inserts] == tables
     assert all(span.parent is not None for span in statements)
 
 
+# >>> outbox
 class RefusingSender:
     def send(self, message: EmailMessage) -> None:
         raise ConnectionRefusedError("smtp down")
@@ -168,6 +299,9 @@ def test_the_relay_counts_sends_and_failures_and_the_outbox_reports_its_depth(
     assert traced_backend.metric("keel.outbox.depth") == {"pending": 0, "dead": 2}
     assert traced_backend.metric("keel.relay.sent") == {"": 2}
     assert traced_backend.metric("keel.relay.failed") == {"": 2}
+
+
+# <<< outbox
 
 
 def test_on_sql_backends_a_failed_statement_span_names_the_error_never_the_row(
@@ -214,3 +348,6 @@ def test_a_refused_registration_is_an_answer_in_its_spans_and_they_quote_no_inpu
         ]
     ]
     assert not [value for value in said if "victim" in value]
+
+
+# <<< example

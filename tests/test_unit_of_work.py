@@ -528,3 +528,39 @@ def test_a_child_written_while_another_transaction_deletes_its_parent_is_refused
 
     assert outcome == ["refused"]
     assert names(uow, "parent", "child") == []
+
+
+def test_a_savepoint_that_cannot_be_rolled_back_keeps_nothing_even_if_its_error_is_caught(
+    uow: WidgetUnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def connection_died(handle: object, savepoint: object) -> None:
+        raise StorageError("OperationalError (the connection was lost)")
+
+    monkeypatch.setattr(uow, "_rollback_savepoint", connection_died)
+
+    with pytest.raises(TransactionDoomed), uow.transaction():
+        add_widget(uow, "outer")
+        with contextlib.suppress(Boom), uow.transaction():  # an optional step that failed
+            add_widget(uow, "inner")
+            raise Boom
+    monkeypatch.undo()
+
+    assert names(uow, "outer", "inner") == []
+
+
+def test_a_savepoint_whose_rollback_fails_on_a_doomed_block_raises_that_storage_error(
+    uow: WidgetUnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def connection_died(handle: object, savepoint: object) -> None:
+        raise StorageError("OperationalError (the connection was lost)")
+
+    monkeypatch.setattr(uow, "_rollback_savepoint", connection_died)
+
+    outer, inner = uow.transaction(), uow.transaction()
+    with pytest.raises(StorageError, match="connection was lost"), outer, inner:
+        add_widget(uow, "taken")
+        with contextlib.suppress(WidgetNameTaken):
+            add_widget(uow, "taken")  # dooms the inner block, which then must roll back
+    monkeypatch.undo()
+
+    assert names(uow, "taken") == []
