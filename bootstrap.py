@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     # Traces and metrics: off, printed to stdout, or sent over OTLP/HTTP to the collector that
     # the standard OTEL_EXPORTER_OTLP_ENDPOINT names.
     telemetry: Literal["off", "console", "otlp"] = "off"
+    # >>> outbox
     email_sender: Literal["console", "smtp", "recording"] = "console"
     email_from: str = "keel@example.com"
     smtp_host: str = "localhost"
@@ -85,6 +86,8 @@ class Settings(BaseSettings):
     # within half of it.
     relay_lease_seconds: PositiveFloat = 300.0
     relay_poll_seconds: PositiveFloat = 1.0
+    # <<< outbox
+    # >>> example
     # OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane.
     argon2_time_cost: PositiveInt = 2
     argon2_memory_cost_kib: PositiveInt = 19 * 1024
@@ -96,15 +99,18 @@ class Settings(BaseSettings):
         default_factory=lambda: max(1, (os.cpu_count() or 1) - 1)
     )
     password_hashing_queue: NonNegativeInt = 64
+    # <<< example
     # HTTP: the largest request body (413 beyond), and whether /docs, /redoc and
     # /openapi.json are served.
     http_max_body_bytes: PositiveInt = 64 * 1024
     http_docs: bool = True
+    # >>> example
     # POST /accounts per client address (the notation of `limits`: "10/minute", "50/hour"),
     # counted in memory:// (this process) or redis://HOST:PORT/DB (every process).
     rate_limit_enabled: bool = True
     registration_rate_limit: str = "10/minute"
     rate_limit_storage_url: SecretStr = SecretStr("memory://")
+    # <<< example
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -125,6 +131,7 @@ class Settings(BaseSettings):
             ) from None
         return url
 
+    # >>> example
     @field_validator("registration_rate_limit")
     @classmethod
     def _in_the_notation_of_limits(cls, limit: str) -> str:
@@ -134,17 +141,22 @@ class Settings(BaseSettings):
             raise ValueError('a rate such as "10/minute" or "50 per hour"') from None
         return limit
 
+    # <<< example
+
     @model_validator(mode="after")
     def _a_thread_per_connection_unless_told(self) -> Settings:
         if self.http_threads is None:
             self.http_threads = self.database_pool_size + self.database_max_overflow
         return self
 
+    # >>> outbox
     @model_validator(mode="after")
     def _smtp_credentials_travel_encrypted(self) -> Settings:
         if self.smtp_username and self.smtp_security == "none":
             raise ValueError("SMTP_USERNAME needs SMTP_SECURITY starttls or tls")
         return self
+
+    # <<< outbox
 
 
 class Container(containers.DeclarativeContainer):
@@ -182,6 +194,7 @@ class Container(containers.DeclarativeContainer):
             SqlAlchemyUnitOfWork, providers.Singleton(trace_statements, engine, telemetry)
         ),
     )
+    # >>> example
     password_hasher = providers.Singleton(
         BoundedPasswordHasher,
         providers.Singleton(
@@ -198,6 +211,8 @@ class Container(containers.DeclarativeContainer):
         limit=config.registration_rate_limit,
         storage_url=providers.Callable(SecretStr.get_secret_value, config.rate_limit_storage_url),
     )
+    # <<< example
+    # >>> outbox
     email_sender = providers.Selector(
         config.email_sender,
         console=providers.Singleton(ConsoleEmailSender),
@@ -213,24 +228,30 @@ class Container(containers.DeclarativeContainer):
             ca_file=config.smtp_ca_file,
         ),
     )
+    # <<< outbox
     clock = providers.Singleton(SystemClock)
 
     # Each use case in a span named after it when telemetry is on; as it is when off.
+    # >>> example
     create_account = providers.Factory(
         traced,
         providers.Factory(CreateAccount, uow=unit_of_work, password_hasher=password_hasher),
         telemetry,
     )
+    # >>> outbox
     queue_welcome_email = providers.Factory(
         traced, providers.Factory(QueueWelcomeEmail, uow=unit_of_work, clock=clock), telemetry
     )
+    # <<< outbox
     register_account = providers.Factory(
         traced,
         providers.Factory(
             RegisterAccount,
             uow=unit_of_work,
             create_account=create_account,
+            # >>> outbox
             queue_welcome_email=queue_welcome_email,
+            # <<< outbox
         ),
         telemetry,
     )
@@ -244,10 +265,12 @@ class Container(containers.DeclarativeContainer):
         traced, providers.Factory(GetAccount, uow=unit_of_work), telemetry
     )
     get_user = providers.Factory(traced, providers.Factory(GetUser, uow=unit_of_work), telemetry)
+    # <<< example
     check_health = providers.Factory(
         traced, providers.Factory(CheckHealth, uow=unit_of_work), telemetry
     )
 
+    # >>> outbox
     get_outbox_status = providers.Factory(
         traced, providers.Factory(GetOutboxStatus, uow=unit_of_work), telemetry
     )
@@ -272,6 +295,7 @@ class Container(containers.DeclarativeContainer):
         lease=providers.Factory(timedelta, seconds=config.relay_lease_seconds),
         monitor=relay_monitor,
     )
+    # <<< outbox
 
 
 def build_container(settings: Settings | None = None) -> Container:

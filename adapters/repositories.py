@@ -23,6 +23,7 @@ from domain.errors import DuplicateNotification, EmailAlreadyRegistered
 from domain.notifications import Notification
 
 
+# >>> example
 class Accounts(AggregateRepository[Account]):
     aggregate = Aggregate(
         kind="account",
@@ -46,6 +47,10 @@ class Users(AggregateRepository[User]):
         return self._find_one("email", email.value)
 
 
+# <<< example
+
+
+# >>> outbox
 class Notifications:
     """Notifications, written with the email that delivers them: the outbox's rows."""
 
@@ -71,6 +76,9 @@ class Notifications:
         return sorted((tables.notification_entity(row) for row in rows), key=lambda n: n.kind)
 
 
+# <<< outbox
+
+
 class StorageProbe:
     """What the health check reads: the storage's answer to a trivial query."""
 
@@ -86,6 +94,10 @@ class Repositories:
 
     storage = repository(StorageProbe)
 
+    # >>> example
     accounts = repository(Accounts)
     users = repository(Users)
+    # <<< example
+    # >>> outbox
     notifications = repository(Notifications)
+    # <<< outbox

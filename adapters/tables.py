@@ -40,6 +40,7 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# >>> outbox
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware datetimes, stored in UTC. SQLite keeps no offset and compares dates as text, so
     every value is converted to UTC on the way in and marked as UTC on the way out."""
@@ -60,6 +61,10 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+# <<< outbox
+
+
+# >>> example
 accounts = Table(
     "accounts",
     metadata,
@@ -87,7 +92,9 @@ users = Table(
     Column("role", String(20), nullable=False),
     Column("version", Integer, nullable=False),
 )
+# <<< example
 
+# >>> outbox
 # A notification is also the outbox row that delivers it.
 notifications = Table(
     "notifications",
@@ -110,8 +117,10 @@ notifications = Table(
     # the backlog: without id, rows due at the same time would all be read and sorted first.
     Index("ix_notifications_due", "status", "next_attempt_at", "id"),
 )
+# <<< outbox
 
 
+# >>> example
 def account_row(account: Account) -> Row:
     return {
         "id": account.id,
@@ -154,6 +163,10 @@ def user_entity(row: Row) -> User:
     )
 
 
+# <<< example
+
+
+# >>> outbox
 def notification_row(
     notification: Notification,
     message: EmailMessage,
@@ -205,3 +218,6 @@ def email_message(row: Row) -> EmailMessage:
         body=row["payload"]["body"],
         idempotency_key=row["idempotency_key"],
     )
+
+
+# <<< outbox

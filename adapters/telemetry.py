@@ -40,7 +40,9 @@ from domain.errors import DomainError
 UseCaseT = TypeVar("UseCaseT")
 
 # W3C Trace Context: the `traceparent` an outbox row keeps, so the relay can link to it.
+# >>> outbox
 _W3C = TraceContextTextMapPropagator()
+# <<< outbox
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,15 @@ def exporting_to(destination: Literal["console", "otlp"]) -> Telemetry:
     return Telemetry(tracer_provider, SdkMeterProvider([reader], resource=resource))
 
 
+# >>> outbox
 def current_traceparent() -> str | None:
     """The W3C traceparent of the span being recorded, if any: what an outbox row keeps."""
     carrier: dict[str, str] = {}
     _W3C.inject(carrier)
     return carrier.get("traceparent")
+
+
+# <<< outbox
 
 
 class TracedUseCase:
@@ -147,6 +153,7 @@ def _end_failed_statement_span(context: ExceptionContext) -> None:
     span.end()
 
 
+# >>> outbox
 class RelayTelemetry:
     """The relay's sends, each a span linked to the trace that queued its email and counted
     as sent or failed; and the outbox's depth (pending, dead), read when metrics are."""
@@ -198,3 +205,6 @@ class RelayTelemetry:
 
 def monitor_relay(telemetry: Telemetry | None, uow: UnitOfWork) -> RelayMonitor:
     return Unmonitored() if telemetry is None else RelayTelemetry(telemetry, uow)
+
+
+# <<< outbox

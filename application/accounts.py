@@ -1,4 +1,4 @@
-"""Use cases about accounts: creating one, registering with a welcome, renaming, inviting."""
+"""Use cases about accounts: creating one, registering, renaming, inviting."""
 
 from __future__ import annotations
 
@@ -48,26 +48,29 @@ class CreateAccount(UseCase[CreateAccountCommand, AccountCreated]):
 
 
 class RegisterAccount(UseCase[CreateAccountCommand, AccountCreated]):
-    """Registers a new customer: their account is critical, the welcome email is optional.
-
-    Both steps share one transaction. If the account cannot be created nothing is kept; if
-    the welcome email cannot be queued, the customer is registered all the same, unless the
-    database itself failed for a moment (TransientStorageError): then nothing is kept.
-    """
+    """Registers a new customer: their account and its admin, in one transaction."""
 
     def __init__(
         self,
         uow: UnitOfWork,
         create_account: CreateAccount,
+        # >>> outbox
         queue_welcome_email: QueueWelcomeEmail,
+        # <<< outbox
     ) -> None:
         self._uow = uow
         self._create_account = create_account
+        # >>> outbox
         self._queue_welcome_email = queue_welcome_email
+        # <<< outbox
 
     def execute(self, command: CreateAccountCommand) -> AccountCreated:
         with self._uow.transaction():
             created = self._create_account.execute(command)
+            # >>> outbox
+            # The account is critical, the welcome email optional: if it cannot be queued,
+            # the customer is registered all the same, unless the database itself failed
+            # for a moment (TransientStorageError): then nothing is kept.
             try:
                 with self._uow.transaction():  # a savepoint: a failed welcome undoes only itself
                     self._queue_welcome_email.execute(
@@ -80,6 +83,7 @@ class RegisterAccount(UseCase[CreateAccountCommand, AccountCreated]):
                 raise
             except Exception:
                 logger.exception("no welcome email for user %s", created.user_id)
+            # <<< outbox
         return created
 
 

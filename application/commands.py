@@ -22,6 +22,7 @@ from domain.email import Email
 from domain.errors import InvalidAccountName, InvalidEmail
 
 
+# >>> example
 def _valid_account_name(name: str) -> str:
     # The rule is the domain's; a command only reports it as a field error.
     try:
@@ -41,6 +42,7 @@ def _valid_email(email: str) -> str:
 
 AccountName = Annotated[str, AfterValidator(_valid_account_name)]
 EmailAddress = Annotated[EmailStr, AfterValidator(_valid_email)]
+# <<< example
 
 
 class Command(BaseModel):
@@ -48,6 +50,7 @@ class Command(BaseModel):
     model_config = ConfigDict(frozen=True, hide_input_in_errors=True, extra="forbid")
 
 
+# >>> example
 class CreateAccountCommand(Command):
     """The password it holds is NFKC-normalised (application/password_policy.py)."""
 
@@ -74,11 +77,15 @@ class CreateAccountCommand(Command):
         return SecretStr(normalised)
 
 
+# >>> outbox
 class QueueWelcomeEmailCommand(Command):
     user_id: uuid.UUID
     # The address is the user's, validated when they registered: the domain's Email checks
     # its shape again, without a second (costly) deliverability-grade validation.
     email: str
+
+
+# <<< outbox
 
 
 class ChangeAccountNameCommand(Command):
@@ -92,5 +99,12 @@ class InviteMemberCommand(Command):
     email: EmailAddress
 
 
+# <<< example
+
+
+# >>> outbox
 class RetryNotificationCommand(Command):
     notification_id: uuid.UUID
+
+
+# <<< outbox

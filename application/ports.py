@@ -14,6 +14,7 @@ from domain.email import Email
 from domain.notifications import Notification, NotificationId
 
 
+# >>> outbox
 @dataclass(frozen=True)
 class EmailMessage:
     recipient: Email
@@ -22,6 +23,10 @@ class EmailMessage:
     idempotency_key: str
 
 
+# <<< outbox
+
+
+# >>> example
 class AccountRepository(Protocol):
     def add(self, account: Account) -> None: ...
 
@@ -54,6 +59,10 @@ class UserRepository(Protocol):
     def get_by_email(self, email: Email) -> User | None: ...
 
 
+# <<< example
+
+
+# >>> outbox
 class NotificationRepository(Protocol):
     def add(self, notification: Notification, message: EmailMessage, due_at: datetime) -> None:
         """Records the notification with the email that delivers it, for the relay to send.
@@ -131,6 +140,9 @@ class Outbox(Protocol):
     def dead(self) -> list[DeadNotification]: ...
 
 
+# <<< outbox
+
+
 class Storage(Protocol):
     """The storage itself, apart from any entity."""
 
@@ -150,17 +162,23 @@ class UnitOfWork(Protocol):
     @property
     def storage(self) -> Storage: ...
 
+    # >>> example
     @property
     def accounts(self) -> AccountRepository: ...
 
     @property
     def users(self) -> UserRepository: ...
 
+    # <<< example
+
+    # >>> outbox
     @property
     def notifications(self) -> NotificationRepository: ...
 
     @property
     def outbox(self) -> Outbox: ...
+
+    # <<< outbox
 
     def transaction(
         self, durable: bool = False, savepoint: bool = True
@@ -177,6 +195,7 @@ class UnitOfWork(Protocol):
         ...
 
 
+# >>> example
 class PasswordHasher(Protocol):
     """Turns a password into a hash safe to store, and checks a password against it."""
 
@@ -185,6 +204,10 @@ class PasswordHasher(Protocol):
     def verify(self, password_hash: str, password: str) -> bool: ...
 
 
+# <<< example
+
+
+# >>> outbox
 class EmailSender(Protocol):
     """Delivers an email or raises; a receiver may deduplicate by the idempotency key."""
 
@@ -198,6 +221,9 @@ class RelayMonitor(Protocol):
     def sending(self, entry: OutboxEntry) -> AbstractContextManager[None]:
         """Wraps one send of the entry's email; the block raises what the send raised."""
         ...
+
+
+# <<< outbox
 
 
 class Clock(Protocol):

@@ -25,6 +25,7 @@ class Conflict(DomainError):
     """The request is valid but clashes with what is stored (a taken email, a full account)."""
 
 
+# >>> example|outbox
 class InvalidEmail(InvalidValue):
     def __init__(self, value: str, reason: str = "it is malformed") -> None:
         super().__init__(f"not an email address ({reason}): {value!r}")
@@ -32,6 +33,10 @@ class InvalidEmail(InvalidValue):
         self.reason = reason
 
 
+# <<< example|outbox
+
+
+# >>> example
 class InvalidAccountName(InvalidValue):
     def __init__(self, value: str, reason: str) -> None:
         super().__init__(f"invalid account name {value!r}: {reason}")
@@ -57,7 +62,14 @@ class SeatLimitReached(Conflict):
         self.seat_limit = seat_limit
 
 
+# <<< example
+
+
+# >>> outbox
 class DuplicateNotification(Conflict):
     def __init__(self, idempotency_key: str) -> None:
         super().__init__(f"notification already recorded: {idempotency_key}")
         self.idempotency_key = idempotency_key
+
+
+# <<< outbox

@@ -1,6 +1,6 @@
-"""keel: register accounts, serve the HTTP API, relay emails, migrate the database.
+"""The command line: its use cases, the HTTP server and the database schema.
 
-Exit codes: 0 success, 1 refused by the business rules (e.g. email already registered),
+Exit codes: 0 success, 1 refused by the business rules (e.g. a taken unique value),
 2 bad input (a usage error or a field that fails validation), 3 the database failed or was
 busy (the message says which: "retry" when trying again may succeed), 78 invalid settings.
 """
@@ -87,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="keel", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
+    # >>> example
     register = commands.add_parser(
         "register", help="register an account and its admin user, and welcome them"
     )
@@ -97,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     register.add_argument("--account-name")
     register.set_defaults(run=_register)
 
+    # <<< example
     serving = "serve the HTTP API with uvicorn (on SQLite, migrating the schema first)"
     serve = commands.add_parser("serve", help=serving, description=serving)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
@@ -106,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
 
+    # >>> outbox
     relaying = "send pending emails from the outbox until SIGINT or SIGTERM"
     relay = commands.add_parser("relay", help=relaying, description=relaying)
     relay.add_argument("--once", action="store_true", help="send what is due now, then exit")
@@ -119,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     retry = outbox_commands.add_parser("retry", help=retrying, description=retrying)
     retry.add_argument("notification_id", metavar="ID")
     retry.set_defaults(run=_retry_notification)
+    # <<< outbox
 
     database = commands.add_parser("db", help="manage the database schema")
     database_commands = database.add_subparsers(required=True, metavar="ACTION")
@@ -137,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# >>> example
 def _register(container: Container, arguments: argparse.Namespace) -> int:
     from application.commands import CreateAccountCommand  # pydantic models: not for --help
 
@@ -157,6 +162,10 @@ def _register(container: Container, arguments: argparse.Namespace) -> int:
     return 0
 
 
+# <<< example
+
+
+# >>> outbox
 def _relay(container: Container, arguments: argparse.Namespace) -> int:
     relay = container.relay()
     if arguments.once:
@@ -199,6 +208,9 @@ def _retry_notification(container: Container, arguments: argparse.Namespace) -> 
     container.retry_dead_notification().execute(command)
     print(f"notification {command.notification_id} is pending again")
     return 0
+
+
+# <<< outbox
 
 
 def _serve(container: Container, arguments: argparse.Namespace) -> int:

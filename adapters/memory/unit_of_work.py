@@ -9,7 +9,9 @@ from adapters.transactions import TransactionalUnitOfWork, repository
 
 
 class InMemoryUnitOfWork(Repositories, TransactionalUnitOfWork[MemoryTransaction, int]):
+    # >>> outbox
     outbox = repository(InMemoryOutbox)
+    # <<< outbox
 
     def __init__(self, database: InMemoryDatabase) -> None:
         super().__init__()

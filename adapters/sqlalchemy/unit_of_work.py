@@ -12,7 +12,9 @@ from adapters.transactions import TransactionalUnitOfWork, repository
 
 
 class SqlAlchemyUnitOfWork(Repositories, TransactionalUnitOfWork[SqlRows, str]):
+    # >>> outbox
     outbox = repository(SqlAlchemyOutbox)
+    # <<< outbox
 
     def __init__(self, engine: Engine) -> None:
         super().__init__()

@@ -50,11 +50,13 @@ _RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"ty
 _UNAVAILABLE = {"model": ErrorResponse, "description": "Retry later", "headers": _RETRY_AFTER}
 # What every route that reads or writes the database may answer besides its own codes.
 _STORED: dict[int | str, dict[str, Any]] = {503: _UNAVAILABLE}
+# >>> example
 _WITH_BODY: dict[int | str, dict[str, Any]] = {
     **_STORED,
     400: {"model": ErrorResponse, "description": "Body is not JSON in UTF-8"},
     413: {"model": ErrorResponse, "description": "Request body too large"},
 }
+# <<< example
 
 
 def create_app(container: Container) -> FastAPI:
@@ -71,7 +73,9 @@ def create_app(container: Container) -> FastAPI:
     app = FastAPI(
         lifespan=lifespan,
         title="keel",
+        # >>> example
         summary="Register an account and its admin user; read them back.",
+        # <<< example
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
@@ -126,6 +130,7 @@ async def _container(request: Request) -> Container:  # no I/O: no thread needed
 Wired = Annotated[Container, Depends(_container)]
 
 
+# >>> example
 def _within_rate_limit(request: Request, container: Wired) -> None:
     """Counts the request against its client's registration limit; 429 past it."""
     if not container.config.rate_limit_enabled():
@@ -200,6 +205,9 @@ def get_user(user_id: uuid.UUID, container: Wired) -> UserResponse:
     return UserResponse.of(container.get_user().execute(UserId(user_id)))
 
 
+# <<< example
+
+
 @router.get("/health/live")
 @router.head("/health/live")
 async def liveness() -> HealthResponse:
@@ -221,6 +229,7 @@ def readiness(container: Wired, response: Response) -> HealthResponse:
     return HealthResponse(status="ok")
 
 
+# >>> example
 @contextmanager
 def _body_rules() -> Iterator[None]:
     """A command's rules are about the request body: name the fields as FastAPI does.
@@ -231,3 +240,6 @@ def _body_rules() -> Iterator[None]:
         raise RequestValidationError(
             [{**problem, "loc": ("body", *problem["loc"])} for problem in error.errors()]
         ) from None
+
+
+# <<< example

@@ -20,10 +20,13 @@ from application.password_policy import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from domain.accounts import MAX_ACCOUNT_NAME_LENGTH, Account, Invitation, Role, User
 from domain.email import MAX_EMAIL_LENGTH, MAX_LOCAL_PART_LENGTH
 
+# >>> example
 _EMAIL: JsonDict = {"format": "email", "maxLength": MAX_EMAIL_LENGTH}
 _PASSWORD: JsonDict = {"minLength": MIN_PASSWORD_LENGTH, "maxLength": MAX_PASSWORD_LENGTH}
+# <<< example
 
 
+# >>> example
 class RegisterAccountRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
@@ -109,6 +112,9 @@ class UserResponse(BaseModel):
     @classmethod
     def of(cls, user: User) -> UserResponse:
         return cls(id=user.id, account_id=user.account_id, email=str(user.email), role=user.role)
+
+
+# <<< example
 
 
 class HealthResponse(BaseModel):
