@@ -71,9 +71,13 @@ class Notifications:
         return sorted((tables.notification_entity(row) for row in rows), key=lambda n: n.kind)
 
 
+# Each new aggregate's repository class goes above this line (`make aggregate` adds it).
+
+
 class Repositories:
     """The repositories of the application, on whichever unit of work inherits this."""
 
     accounts = repository(Accounts)
     users = repository(Users)
     notifications = repository(Notifications)
+    # Each new aggregate's repository is listed above this line (`make aggregate` adds it).

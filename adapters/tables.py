@@ -205,3 +205,6 @@ def email_message(row: Row) -> EmailMessage:
         body=row["payload"]["body"],
         idempotency_key=row["idempotency_key"],
     )
+
+
+# Each new aggregate's tables and row mapping go above this line (`make aggregate` adds them).

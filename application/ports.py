@@ -149,6 +149,8 @@ class UnitOfWork(Protocol):
     @property
     def outbox(self) -> Outbox: ...
 
+    # Each new aggregate's repository property goes above this line (`make aggregate` adds it).
+
     def transaction(
         self, durable: bool = False, savepoint: bool = True
     ) -> AbstractContextManager[None]:
@@ -191,3 +193,6 @@ class Clock(Protocol):
     """The current time, timezone-aware in UTC; tests use a clock they can move."""
 
     def now(self) -> datetime: ...
+
+
+# Each new aggregate's repository port goes above this line (`make aggregate` adds it).
