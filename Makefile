@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run register relay test unit lint bench clean
+.PHONY: run register relay aggregate test unit lint bench clean
 
 $(BIN)/keel: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +20,17 @@ register: $(BIN)/keel
 	$(BIN)/keel db upgrade
 	$(BIN)/keel register --email "demo+$$(date +%s%N)@example.com" --password "correct horse battery staple"
 
+# Writes a new aggregate, e.g. `make aggregate name=LoanRequest`: its entity, errors, port,
+# tables, repository, migration and contract tests (README, "Adding an aggregate"). Add
+# plural=people when its plural is not the name + s or es.
+aggregate: $(BIN)/keel
+	$(BIN)/python scripts/new_aggregate.py "$(name)" $(if $(plural),--plural "$(plural)")
+
 lint: $(BIN)/keel
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain application adapters entrypoints bootstrap.py
+	$(BIN)/mypy domain application adapters entrypoints bootstrap.py scripts
 
 # The PostgreSQL tests run on KEEL_TEST_POSTGRES_URL when it is set (.ci/run sets it), else on
 # a throwaway server the suite starts itself. Verbose, so the output shows each backend test

@@ -89,6 +89,9 @@ class StorageProbe:
         self._rows.ping()
 
 
+# Each new aggregate's repository class goes above this line (`make aggregate` adds it).
+
+
 class Repositories:
     """The repositories of the application, on whichever unit of work inherits this."""
 
@@ -101,3 +104,4 @@ class Repositories:
     # >>> outbox
     notifications = repository(Notifications)
     # <<< outbox
+    # Each new aggregate's repository is listed above this line (`make aggregate` adds it).

@@ -221,3 +221,6 @@ def email_message(row: Row) -> EmailMessage:
 
 
 # <<< outbox
+
+
+# Each new aggregate's tables and row mapping go above this line (`make aggregate` adds them).

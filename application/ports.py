@@ -180,6 +180,8 @@ class UnitOfWork(Protocol):
 
     # <<< outbox
 
+    # Each new aggregate's repository property goes above this line (`make aggregate` adds it).
+
     def transaction(
         self, durable: bool = False, savepoint: bool = True
     ) -> AbstractContextManager[None]:
@@ -230,3 +232,6 @@ class Clock(Protocol):
     """The current time, timezone-aware in UTC; tests use a clock they can move."""
 
     def now(self) -> datetime: ...
+
+
+# Each new aggregate's repository port goes above this line (`make aggregate` adds it).

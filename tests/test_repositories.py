@@ -71,6 +71,9 @@ def change_widget(widget: Widget) -> None:
     widget.parts.sort(key=lambda part: part.name)  # as they are read back: by their key
 
 
+# Each new aggregate's contract helpers go above this line (`make aggregate` adds them).
+
+
 CONTRACTS = [
     # >>> example
     Contract(
@@ -99,6 +102,7 @@ CONTRACTS = [
         take_unique=lambda widget, other: setattr(widget, "name", other.name),
         without_required=lambda widget: Widget(name=None),  # type: ignore[arg-type]
     ),
+    # Each new aggregate's contract goes above this line (`make aggregate` adds it).
 ]
 
 
