@@ -1,0 +1,156 @@
+"""The template, tested as its users meet it: every combination of the yes/no answers renders a
+project that passes its own `make test` (PostgreSQL included) and names nothing after keel;
+`make aggregate` leaves a project green; and `copier update` from the previous release keeps a
+local change while bringing the template's.
+
+Slow (a virtual environment and a suite per project): `make template-test` runs it, and CI.
+PostgreSQL: the server of KEEL_TEST_POSTGRES_URL, a database per project; without it, each
+project's suite starts its own throwaway server.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+from sqlalchemy import make_url
+
+TEMPLATE = Path(__file__).resolve().parent.parent
+# Each variant under a name of another length: lines naming the project must fit either way.
+VARIANTS = {
+    "example-and-outbox": ("lending-library-ops1", True, True),
+    "example-only": ("libloans", True, False),
+    "outbox-only": ("mailer", False, True),
+    "neither": ("api", False, False),
+}
+MARKER = re.compile(r"^\s*(#|<!--)\s*(>>>|<<<)\s", re.MULTILINE)
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    finished = subprocess.run(  # noqa: S603 - our own tools
+        command, cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    assert finished.returncode == 0, (
+        f"{' '.join(command)} in {cwd}:\n{finished.stdout[-4000:]}\n{finished.stderr[-4000:]}"
+    )
+    return finished.stdout
+
+
+def copier(*arguments: str, cwd: Path = TEMPLATE) -> None:
+    run([str(Path(shutil.which("copier") or "copier")), *arguments], cwd)
+
+
+def render(destination: Path, name: str, example: bool, outbox: bool, ref: str = "HEAD") -> Path:
+    copier(
+        "copy", "--trust", "--defaults", "--quiet", f"--vcs-ref={ref}",
+        f"--data=project_name={name}",
+        f"--data=include_example={example}",
+        f"--data=include_outbox={outbox}",
+        str(TEMPLATE), str(destination),
+    )  # fmt: skip
+    return destination
+
+
+def files(project: Path) -> dict[str, bytes]:
+    skipped = {".git", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+    return {
+        str(path.relative_to(project)): path.read_bytes()
+        for path in sorted(project.rglob("*"))
+        if path.is_file() and not skipped.intersection(path.relative_to(project).parts)
+    }
+
+
+@pytest.fixture
+def database() -> Iterator[str | None]:
+    """A database of its own on KEEL_TEST_POSTGRES_URL's server, or None without one."""
+    server_url = os.environ.get("KEEL_TEST_POSTGRES_URL")
+    if not server_url:
+        yield None
+        return
+    name = f"template_{uuid.uuid4().hex[:12]}"
+    server = sqlalchemy.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    with server.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    server.dispose()
+
+
+def make_test(project: Path, prefix: str, database: str | None, target: str = "test") -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KEEL_", "VIRTUAL_ENV"))}
+    env["CI"] = "true"
+    if database:
+        env[f"{prefix}_TEST_POSTGRES_URL"] = database
+    return run(["make", target], project, env)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_rendered_project_names_nothing_after_keel_and_passes_its_own_make_test(
+    variant: str, tmp_path: Path, database: str | None
+) -> None:
+    name, example, outbox = VARIANTS[variant]
+    project = render(tmp_path / name, name, example, outbox)
+    rendered = files(project)
+
+    traces = [
+        path
+        for path, content in rendered.items()
+        if path != ".copier-answers.yml" and b"keel" in content.lower()
+    ]
+    assert traces == []
+    assert [p for p, c in rendered.items() if MARKER.search(c.decode("utf-8", "replace"))] == []
+    assert ("bench/__init__.py" in rendered) == (example and outbox)
+    assert ("adapters/sqlalchemy/outbox.py" in rendered) == outbox
+    assert ("domain/accounts.py" in rendered) == example
+    prefix = name.upper().replace("-", "_")
+    output = make_test(project, prefix, database)
+    assert re.search(r"\d+ passed", output)
+    if variant == "neither":
+        # The scaffold, where a team starts: an aggregate of its own, green at once.
+        run(["make", "aggregate", "name=Book"], project)
+        make_test(project, prefix, database)
+
+
+def previous_release() -> str:
+    tags = run(["git", "tag", "--list", "v*", "--sort=-v:refname", "--merged", "HEAD"], TEMPLATE)
+    head = run(["git", "rev-parse", "HEAD"], TEMPLATE).strip()
+    for tag in tags.split():
+        if run(["git", "rev-list", "-n", "1", tag], TEMPLATE).strip() != head:
+            return tag
+    pytest.fail("no release of the template before HEAD to update from: tag one (vX.Y.Z)")
+
+
+def test_copier_update_from_the_previous_release_keeps_a_local_change_and_brings_the_templates(
+    tmp_path: Path, database: str | None
+) -> None:
+    old = previous_release()
+    project = render(tmp_path / "libloans", "libloans", True, True, ref=old)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    run(["git", "init", "-q"], project)
+    run([*git, "add", "-A"], project)
+    run([*git, "commit", "-q", "-m", f"libloans from keel {old}"], project)
+    readme = project / "README.md"
+    local = "\n## Loans\n\nWho borrowed which book of the city library, and until when.\n"
+    readme.write_text(readme.read_text() + local)
+    run([*git, "commit", "-q", "-am", "Say what the service is for"], project)
+
+    copier("update", "--trust", "--defaults", "--quiet", "--vcs-ref=HEAD", cwd=project)
+
+    fresh = files(render(tmp_path / "fresh" / "libloans", "libloans", True, True))
+    updated = files(project)
+    assert files(render(tmp_path / "old" / "libloans", "libloans", True, True, ref=old)) != fresh
+    assert [p for p, c in updated.items() if b"<<<<<<< " in c or p.endswith(".rej")] == []
+    assert updated["README.md"] == fresh["README.md"] + local.encode()
+    assert {p for p in fresh.keys() | updated.keys() if p != "README.md"} == set(fresh) - {
+        "README.md"
+    }
+    assert [p for p in fresh if p != "README.md" and fresh[p] != updated.get(p)] == []
+    make_test(project, "LIBLOANS", database)
