@@ -24,7 +24,7 @@ lint: $(BIN)/keel
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain application adapters entrypoints bootstrap.py
+	$(BIN)/mypy
 
 # The PostgreSQL tests run on KEEL_TEST_POSTGRES_URL when it is set (.ci/run sets it), else on
 # a throwaway server the suite starts itself. Verbose, so the output shows each backend test

@@ -87,6 +87,7 @@ def test_liveness_answers_while_every_worker_thread_is_busy(backend: Backend) ->
 
     with TestClient(create_app(backend.container)) as client:
         # One worker thread for the whole app, and a registration that holds it.
+        assert client.portal is not None
         client.portal.call(_limit_worker_threads_to_one)
         registering = threading.Thread(
             target=client.post, args=("/accounts",), kwargs={"json": body}

@@ -46,11 +46,14 @@ class RelayThatDiesOnItsSecondBatch(NotificationRelay):
 
 
 def relay(
-    backend: Backend, sender: EmailSender, clock: ManualClock, **options: object
+    backend: Backend,
+    sender: EmailSender,
+    clock: ManualClock,
+    kind: type[NotificationRelay] = NotificationRelay,
+    batch_size: int = 100,
 ) -> NotificationRelay:
-    kind = options.pop("kind", NotificationRelay)
     policy = RetryPolicy(max_attempts=4, base_delay=timedelta(seconds=30))
-    return kind(backend.uow, sender, clock, policy, lease=LEASE, jitter=lambda: 0.0, **options)  # type: ignore[operator]
+    return kind(backend.uow, sender, clock, policy, batch_size, lease=LEASE, jitter=lambda: 0.0)
 
 
 @pytest.fixture
@@ -64,7 +67,8 @@ def clock(backend: Backend) -> ManualClock:
 
 
 def status(backend: Backend) -> dict[DeliveryStatus, int]:
-    return backend.container.get_outbox_status().execute().counts
+    counts: dict[DeliveryStatus, int] = backend.container.get_outbox_status().execute().counts
+    return counts
 
 
 def test_a_committed_registration_leaves_exactly_one_pending_notification(backend: Backend) -> None:

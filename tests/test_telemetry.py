@@ -12,7 +12,7 @@ import pytest
 from dependency_injector import providers
 from fastapi.testclient import TestClient
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -63,7 +63,8 @@ class Traced:
             for scope in resource.scope_metrics
             for metric in scope.metrics
             if metric.name == name
-            for point in metric.data.data_points  # type: ignore[union-attr]
+            for point in metric.data.data_points
+            if isinstance(point, NumberDataPoint)  # counters and gauges: no histogram here
         }
 
 
