@@ -2,14 +2,38 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# uv, when it is on the PATH, builds the venv in seconds; without it, pip does the same job.
+# `make UV=` forces pip.
+UV ?= $(shell command -v uv 2>/dev/null)
 
-.PHONY: run register relay aggregate test unit lint bench clean
+.PHONY: run register aggregate test unit lint lock bench clean
 
-$(BIN)/keel: pyproject.toml
+# The venv holds exactly the versions, and files (by hash), of requirements.lock, then keel
+# itself, editable, without dependencies of its own choosing.
+$(BIN)/keel: requirements.lock pyproject.toml
+ifneq ($(UV),)
+	$(UV) venv --quiet --allow-existing --seed --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+else
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+endif
 	touch $@
+
+# Regenerates requirements.lock from pyproject.toml: run it after changing a dependency, and
+# commit both. Universal: one lock for every platform and Python from 3.11 on, each file
+# pinned by hash. The comments say which requirement brought each package in; the project's
+# own name is left out of them, so the lock holds no name but its dependencies'. It takes uv
+# from the PATH, else the venv's (a dev dependency).
+lock:
+	$(or $(UV),$(BIN)/uv) pip compile --quiet pyproject.toml --extra dev --universal \
+		--python-version 3.11 --generate-hashes --custom-compile-command "make lock" \
+		-o requirements.lock
+	sed -i.bak -E 's/[^ ]+ \(pyproject\.toml\)/pyproject.toml/' requirements.lock
+	rm requirements.lock.bak
 
 # Serves the HTTP API on the embedded SQLite database (keel.db), migrated on start.
 run: $(BIN)/keel
@@ -30,7 +54,7 @@ lint: $(BIN)/keel
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain application adapters entrypoints bootstrap.py scripts
+	$(BIN)/mypy
 
 # The PostgreSQL tests run on KEEL_TEST_POSTGRES_URL when it is set (.ci/run sets it), else on
 # a throwaway server the suite starts itself. Verbose, so the output shows each backend test

@@ -106,7 +106,7 @@ def widget_backend(request: pytest.FixtureRequest) -> WidgetBackend:
 
     def count() -> int:
         with engine.connect() as connection:
-            return int(connection.scalar(select(func.count()).select_from(widgets)))
+            return connection.execute(select(func.count()).select_from(widgets)).scalar_one()
 
     return WidgetBackend(request.param, SqlAlchemyWidgetUnitOfWork(engine), count)
 

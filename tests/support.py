@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TypedDict
 
 import pytest
 from dependency_injector import providers
@@ -26,9 +27,18 @@ BACKENDS = ["memory", "sqlite", "postgres"]
 PASSWORD = "correct horse battery staple"
 # <<< example
 
+
 # >>> example
+class Hashing(TypedDict):
+    """The argon2id settings by name, so that Settings(**CHEAP_HASHING) type-checks."""
+
+    argon2_time_cost: int
+    argon2_memory_cost_kib: int
+    argon2_parallelism: int
+
+
 # The real argon2id hasher at its cheapest cost: fast tests, no plaintext stand-in.
-CHEAP_HASHING = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 8, "argon2_parallelism": 1}
+CHEAP_HASHING = Hashing(argon2_time_cost=1, argon2_memory_cost_kib=8, argon2_parallelism=1)
 # <<< example
 
 

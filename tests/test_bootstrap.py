@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy.pool import QueuePool
 
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -26,7 +27,7 @@ def test_the_database_url_picks_the_unit_of_work(url: str, unit_of_work: type) -
 )
 def test_a_setting_that_must_be_positive_is_refused_naming_it(name: str) -> None:
     with pytest.raises(ValidationError, match=name):
-        Settings(**{name: 0})
+        Settings.model_validate({name: 0})
 
 
 def test_the_database_url_is_a_secret_that_no_repr_of_the_settings_shows() -> None:
@@ -48,6 +49,7 @@ def test_the_engine_takes_its_pool_and_pre_ping_from_the_settings() -> None:
 
     pool = build_container(settings).engine().pool
 
+    assert isinstance(pool, QueuePool)
     assert (pool.size(), pool._max_overflow, pool._timeout, pool._pre_ping) == (3, 1, 2.5, False)
 
 
@@ -67,6 +69,7 @@ def test_the_served_app_runs_its_routes_on_as_many_threads_as_the_settings_say()
     container = build_container(Settings(database_url="memory://", http_threads=7))
 
     with TestClient(create_app(container)) as client:
+        assert client.portal is not None
         limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
 
     assert limiter.total_tokens == 7

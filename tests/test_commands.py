@@ -9,7 +9,7 @@ from application.commands import CreateAccountCommand
 from tests.support import PASSWORD, full_width, registration
 
 
-def rejected_fields(**overrides: object) -> list[str]:
+def rejected_fields(**overrides: str) -> list[str]:
     with pytest.raises(ValidationError) as caught:
         registration(**overrides)
     return [".".join(map(str, error["loc"])) for error in caught.value.errors()]

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -94,7 +95,7 @@ class World:
 
         def run() -> None:
             with self.uow.transaction():
-                observed.extend(outcome(lambda step=step: self._step(step)) for step in script)
+                observed.extend(outcome(partial(self._step, step)) for step in script)
                 if roll_back:
                     raise Boom
 

@@ -83,6 +83,7 @@ def test_liveness_answers_while_every_worker_thread_is_busy(backend: Backend) ->
 
     with TestClient(create_app(backend.container)) as client:
         # One worker thread for the whole app, and a readiness check that holds it.
+        assert client.portal is not None
         client.portal.call(_limit_worker_threads_to_one)
         checking = threading.Thread(target=client.get, args=("/health",))
         checking.start()

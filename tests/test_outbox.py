@@ -44,11 +44,14 @@ class RelayThatDiesOnItsSecondBatch(NotificationRelay):
 
 
 def relay(
-    backend: Backend, sender: EmailSender, clock: ManualClock, **options: object
+    backend: Backend,
+    sender: EmailSender,
+    clock: ManualClock,
+    kind: type[NotificationRelay] = NotificationRelay,
+    batch_size: int = 100,
 ) -> NotificationRelay:
-    kind = options.pop("kind", NotificationRelay)
     policy = RetryPolicy(max_attempts=4, base_delay=timedelta(seconds=30))
-    return kind(backend.uow, sender, clock, policy, lease=LEASE, jitter=lambda: 0.0, **options)  # type: ignore[operator]
+    return kind(backend.uow, sender, clock, policy, batch_size, lease=LEASE, jitter=lambda: 0.0)
 
 
 @pytest.fixture
@@ -62,7 +65,8 @@ def clock(backend: Backend) -> ManualClock:
 
 
 def status(backend: Backend) -> dict[DeliveryStatus, int]:
-    return backend.container.get_outbox_status().execute().counts
+    counts: dict[DeliveryStatus, int] = backend.container.get_outbox_status().execute().counts
+    return counts
 
 
 def test_notifications_of_one_kind_about_one_thing_share_one_idempotency_key() -> None:

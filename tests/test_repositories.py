@@ -106,7 +106,7 @@ CONTRACTS = [
 ]
 
 
-def contracts(*needs: str) -> Any:
+def contracts(*needs: str) -> pytest.MarkDecorator:
     """Parametrises a test over the contracts that have what it needs."""
     chosen = [c for c in CONTRACTS if all(getattr(c, need) is not None for need in needs)]
     return pytest.mark.parametrize("contract", chosen, ids=[c.name for c in chosen])
@@ -354,7 +354,8 @@ def test_adding_an_entity_without_a_required_value_raises_a_storage_error(
 def test_a_unique_value_given_up_is_free_for_others_only_once_that_transaction_commits(
     uow: WidgetUnitOfWork, contract: Contract
 ) -> None:
-    assert contract.take_unique is not None
+    take_unique = contract.take_unique
+    assert take_unique is not None
     assert contract.change is not None
     holder = added(uow, contract)
     given_up, other_started = threading.Event(), threading.Event()
@@ -363,7 +364,7 @@ def test_a_unique_value_given_up_is_free_for_others_only_once_that_transaction_c
     def take_the_value() -> None:
         given_up.wait(timeout=10)
         taker = contract.new(uow)
-        contract.take_unique(taker, holder)
+        take_unique(taker, holder)
         other_started.set()
         try:
             with uow.transaction():

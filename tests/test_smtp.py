@@ -117,7 +117,7 @@ def test_a_queued_email_arrives_with_recipient_subject_body_and_idempotency_key(
     [message] = smtp_server.inbox.messages
     assert message["To"] == "user0@example.com"
     assert message["Subject"] == "Reminder"
-    assert message.get_payload().strip() == "Hello"
+    assert str(message.get_payload()).strip() == "Hello"
     assert message["Idempotency-Key"] == "reminder:0"
     assert message["Message-ID"] == "<reminder.0@example.com>"
     assert smtp_server.inbox.envelopes == [("keel@example.com", ["user0@example.com"])]

@@ -12,7 +12,7 @@ import pytest
 from dependency_injector import providers
 from fastapi.testclient import TestClient
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -84,7 +84,8 @@ class Traced:
             for scope in resource.scope_metrics
             for metric in scope.metrics
             if metric.name == name
-            for point in metric.data.data_points  # type: ignore[union-attr]
+            for point in metric.data.data_points
+            if isinstance(point, NumberDataPoint)  # counters and gauges: no histogram here
         }
 
 
@@ -172,8 +173,11 @@ def test_exported_spans_name_the_service_as_otel_service_name_says(
 
     with telemetry.tracer.start_as_current_span("CheckHealth") as span:
         pass
-    telemetry.tracer_provider.shutdown()
-    telemetry.meter_provider.shutdown()
+    tracer_provider, meter_provider = telemetry.tracer_provider, telemetry.meter_provider
+    assert isinstance(tracer_provider, TracerProvider)
+    assert isinstance(meter_provider, MeterProvider)
+    tracer_provider.shutdown()
+    meter_provider.shutdown()
 
     assert span.resource.attributes["service.name"] == service  # type: ignore[attr-defined]
 

@@ -19,7 +19,7 @@ from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.storage import Row, RowStore
 from adapters.tables import NAMING_CONVENTION
-from adapters.transactions import Transaction, TransactionBlock, repository
+from adapters.transactions import TransactionBlock, repository
 from domain.errors import Conflict
 
 
@@ -100,6 +100,14 @@ class Widgets(AggregateRepository[Widget]):
         return self._find_one("name", name)
 
 
+class ActiveTransaction(Protocol):
+    """What the tests read of a unit of work's transaction: its rows, on any backend (a
+    Transaction is invariant in its handle, so no Transaction[RowStore] would do)."""
+
+    @property
+    def handle(self) -> RowStore: ...
+
+
 class WidgetUnitOfWork(Protocol):
     """What the engine's tests use of a unit of work: transactions, and widgets."""
 
@@ -108,9 +116,9 @@ class WidgetUnitOfWork(Protocol):
 
     def transaction(self, durable: bool = False, savepoint: bool = True) -> TransactionBlock: ...
 
-    def active_transaction(self) -> Transaction[RowStore]: ...
+    def active_transaction(self) -> ActiveTransaction: ...
 
-    def on_commit(self, callback: object) -> None: ...
+    def on_commit(self, callback: Callable[[], None]) -> None: ...
 
 
 @dataclass

@@ -185,7 +185,7 @@ class SqlRows:
 
     def execute(
         self, statement: Executable, rows: list[Row] | None = None, table: Table | None = None
-    ) -> CursorResult[Any]:
+    ) -> CursorResult[*tuple[Any, ...]]:
         """Runs a statement; a broken constraint of table is named, any other error becomes
         StorageError."""
         try:

@@ -102,7 +102,7 @@ class SqlAlchemyOutbox:
     def counts(self) -> dict[DeliveryStatus, int]:
         table = notifications.c
         by_status = select(table.status, func.count()).group_by(table.status)
-        counted = dict(self._rows.execute(by_status).tuples().all())
+        counted: dict[str, int] = dict(self._rows.execute(by_status).all())
         return {status: counted.get(status.value, 0) for status in DeliveryStatus}
 
     def dead(self) -> list[DeadNotification]:
