@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # `make UV=` forces pip.
 UV ?= $(shell command -v uv 2>/dev/null)
 
-.PHONY: run register aggregate test unit lint lock bench clean
+.PHONY: run register aggregate test unit lint lock bench template-test clean
 
 # The venv holds exactly the versions, and files (by hash), of requirements.lock, then keel
 # itself, editable, without dependencies of its own choosing.
@@ -39,10 +39,12 @@ lock:
 run: $(BIN)/keel
 	$(BIN)/keel serve
 
+# >>> example
 # Registers a demo account from the command line and prints its ids.
 register: $(BIN)/keel
 	$(BIN)/keel db upgrade
 	$(BIN)/keel register --email "demo+$$(date +%s%N)@example.com" --password "correct horse battery staple"
+# <<< example
 
 # Writes a new aggregate, e.g. `make aggregate name=LoanRequest`: its entity, errors, port,
 # tables, repository, migration and contract tests (README, "Adding an aggregate"). Add
@@ -69,12 +71,24 @@ test: lint
 unit: $(BIN)/keel
 	$(BIN)/pytest -q -k "[memory or not (sqlite or postgres or migrations)"
 
+# >>> example
+# >>> outbox
 # What the layers cost against hand-written code, the relay's drain rate, and what one test
 # costs per backend; prints three tables (about 3 to 4 minutes).
 bench: $(BIN)/keel
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.relay --rounds 3
 	$(BIN)/python -m bench.tests --rounds 3
+# <<< outbox
+# <<< example
+
+# >>> template
+# The template: renders the four combinations of the yes/no answers, runs each project's own
+# make test (PostgreSQL included), the aggregate scaffold in the bare one, and copier update
+# from the previous release (about 5 minutes; generator/test_template.py).
+template-test: $(BIN)/keel
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -p no:cacheprovider generator/test_template.py
+# <<< template
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage keel.db
