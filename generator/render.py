@@ -3,10 +3,11 @@
 It removes the regions of the parts left out, names the project, and writes its LICENSE.
 A region is the lines between two marker comments, in any text file:
 
-    # >>> example                 <!-- >>> outbox -->
-    ...                           ...
-    # <<< example                 <!-- <<< outbox -->
+    # >>> example                 <!-- >>> outbox -->        %% >>> example
+    ...                           ...                        ...
+    # <<< example                 <!-- <<< outbox -->        %% <<< example
 
+(`%%` is a comment in a mermaid diagram.)
 `example` and `outbox` regions stay when the part is included (only their markers go);
 `example|outbox` stays when either does. `template` regions are about keel as a template
 and never stay. A `project` region in
@@ -30,7 +31,7 @@ from pathlib import Path
 KINDS = {"example", "outbox", "template", "project"}
 SKIP = {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 LICENSES = Path(__file__).parent / "licenses"
-MARKER = re.compile(r"^\s*(?:#|<!--)\s*(>>>|<<<)\s+([\w|]+)(?:\s*-->)?\s*$")
+MARKER = re.compile(r"^\s*(?:#|<!--|%%)\s*(>>>|<<<)\s+([\w|]+)(?:\s*-->)?\s*$")
 # A Markdown region that is a comment in keel: its opening and closing lines.
 PROJECT_OPEN = re.compile(r"^\s*<!--\s*>>>\s+project\s*$")
 PROJECT_CLOSE = re.compile(r"^\s*<<<\s+project\s*-->\s*$")
@@ -65,6 +66,8 @@ def collapse_blank_lines(text: str) -> str:
     region's removal leaves is formatted as if it had never been there."""
     text = re.sub(r"\n{4,}", "\n\n\n", text)
     text = re.sub(r"\n\n\n+(?=[ \t]+\S)", "\n\n", text)
+    # No blank line opens the body of a class or function.
+    text = re.sub(r"^([ \t]*(?:class|def|async def) [^\n]*:\n)\n+", r"\1", text, flags=re.M)
     return text.rstrip("\n") + "\n" if text.strip() else text
 
 

@@ -30,7 +30,7 @@ VARIANTS = {
     "outbox-only": ("mailer", False, True),
     "neither": ("api", False, False),
 }
-MARKER = re.compile(r"^\s*(#|<!--)\s*(>>>|<<<)\s", re.MULTILINE)
+MARKER = re.compile(r"^\s*(#|<!--|%%)\s*(>>>|<<<)\s", re.MULTILINE)
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
