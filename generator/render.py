@@ -161,7 +161,7 @@ def main() -> None:
         if new != text and path.suffix == ".py":
             new = collapse_blank_lines(prune_imports(new, path))
         elif new != text:
-            new = collapse_blank_lines(new)
+            new = re.sub(r"\n{3,}", "\n\n", new)  # elsewhere, one blank line at most
         new = rename(new, args.name, args.prefix, args.description)
         if new != text:
             path.write_text(new, encoding="utf-8")
