@@ -1,5 +1,5 @@
-"""The tracing row: a registration through keel with telemetry off, and on (a span per use
-case and per SQL statement, batched to an in-memory exporter), in the same run."""
+"""The tracing row: a registration through the service with telemetry off, and on (a span
+per use case and per SQL statement, batched to an in-memory exporter), in the same run."""
 
 from __future__ import annotations
 

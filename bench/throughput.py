@@ -1,5 +1,5 @@
-"""The throughput rows: registrations per second through keel, a hand-written Session and the
-raw driver, and what enclosing `uow.transaction()` blocks add to a registration."""
+"""The throughput rows: registrations per second through the service, a hand-written Session
+and the raw driver, and what enclosing `uow.transaction()` blocks add to a registration."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from application.errors import ApplicationError, StorageError, Unavailable
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound
 
-# The rest is imported where a command needs it, so that `keel --help` starts at once and no
+# The rest is imported where a command needs it, so that `--help` starts at once and no
 # command loads FastAPI, uvicorn or Alembic unless it serves or migrates.
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
@@ -224,8 +224,8 @@ def _serve(container: Container, arguments: argparse.Namespace) -> int:
 
         upgrade(container.migration_engine())
     # Each worker process builds its app from the environment, as this one read it; with one
-    # worker it runs in this process. log_config=None: uvicorn's records go through keel's
-    # handler, with their request ids.
+    # worker it runs in this process. log_config=None: uvicorn's records go through the
+    # service's handler, with their request ids.
     uvicorn.run(
         "entrypoints.http.app:create_served_app",
         factory=True,

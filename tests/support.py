@@ -128,8 +128,8 @@ THROWAWAY_POSTGRES = ThrowawayPostgres()
 
 
 def postgres_url() -> str:
-    """The PostgreSQL server under test: KEEL_TEST_POSTGRES_URL, else a throwaway server
-    started for this session. Skips the test without either, fails it under CI."""
+    """The PostgreSQL server under test: KEEL_TEST_POSTGRES_URL, else a throwaway
+    server started for this session. Skips the test without either, fails it under CI."""
     url = os.environ.get("KEEL_TEST_POSTGRES_URL")
     if url:
         return url

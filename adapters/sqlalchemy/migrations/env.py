@@ -1,9 +1,9 @@
-"""How Alembic reaches the database: keel passes a connection, the `alembic` command a URL.
+"""How Alembic reaches the database: the service passes a connection, the `alembic` command a URL.
 
 Code migrates through `upgrade` and `downgrade` in this package, which hand over an open
 connection. Developers writing a revision run the `alembic` command (alembic.ini at the
-repository root), which reads KEEL_DATABASE_URL itself: adapters never import bootstrap's
-Settings, the composition root.
+repository root), which reads KEEL_DATABASE_URL itself: adapters never import
+bootstrap's Settings, the composition root.
 """
 
 from __future__ import annotations
