@@ -66,7 +66,7 @@ def main() -> None:
         "--admin-url", default=DEFAULT_ADMIN_URL, help="PostgreSQL, to create a database"
     )
     parser.add_argument("--liveness-path", default="/health/live")
-    parser.add_argument("--workers", type=int, default=1, help="keel serve --workers")
+    parser.add_argument("--workers", type=int, default=1, help="processes serving the API")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     arguments = parser.parse_args()
 
@@ -103,10 +103,11 @@ def served(
 ) -> Iterator[tuple[str, int]]:
     """`keel serve` on a free local port; its base URL and (parent) process id."""
     port = free_port()
+    address = ["--host", "127.0.0.1", "--port", str(port)]
     workers = ["--workers", str(worker_count)]
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(  # noqa: S603 - our own console script
-            [str(keel_script()), "serve", "--host", "127.0.0.1", "--port", str(port), *workers],
+            [str(keel_script()), "serve", *address, *workers],
             env=environment(database_url) | settings,
             stdout=log,
             stderr=log,

@@ -39,7 +39,8 @@ def rows(table: Table, backends: list[Backend], rounds: int, count: int) -> None
         variants[f"{backend.name} on"] = registration.through_keel(on)
     timings = measure(variants, rounds, count)
     names = [backend.name for backend in backends]
-    table.section("Tracing: (a) with KEEL_TELEMETRY off and on (in-memory exporter, batched)")
+    setting = "KEEL_TELEMETRY"
+    table.section(f"Tracing: (a) with {setting} off and on (in-memory exporter, batched)")
     table.row("(a) telemetry off", {n: ops(timings.ops_per_second(f"{n} off")) for n in names})
     table.row("(a) telemetry on", {n: ops(timings.ops_per_second(f"{n} on")) for n in names})
     table.row(

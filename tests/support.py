@@ -136,9 +136,8 @@ def postgres_url() -> str:
     try:
         return THROWAWAY_POSTGRES.url()
     except PostgresUnavailable as error:
-        reason = (
-            f"PostgreSQL not tested: no KEEL_TEST_POSTGRES_URL, and no throwaway server: {error}"
-        )
+        missing = "no KEEL_TEST_POSTGRES_URL, and no throwaway server"
+        reason = f"PostgreSQL not tested: {missing}: {error}"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)

@@ -34,7 +34,10 @@ def run_migrations(connection: Connection) -> None:
 def run_migrations_from_environment() -> None:
     url = os.environ.get("KEEL_DATABASE_URL")
     if not url:
-        raise SystemExit("set KEEL_DATABASE_URL to the database to migrate, e.g. sqlite:///keel.db")
+        example = "sqlite:///keel.db"
+        raise SystemExit(
+            f"set KEEL_DATABASE_URL to the database to migrate, e.g. {example}",
+        )
     # One connection for one command: a pool would only keep it open after Alembic is done.
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.begin() as connection:
