@@ -79,7 +79,7 @@ def command() -> CreateAccountCommand:
     )
 
 
-def through_keel(backend: Backend, use_case: str = "register_account") -> Operation:
+def through_the_service(backend: Backend, use_case: str = "register_account") -> Operation:
     """(a) container -> RegisterAccount (or CreateAccount) -> unit of work, command validated."""
     build = getattr(backend.container, use_case)
 
@@ -89,7 +89,7 @@ def through_keel(backend: Backend, use_case: str = "register_account") -> Operat
     return register
 
 
-def through_keel_unvalidated(backend: Backend) -> Operation:
+def through_the_service_unvalidated(backend: Backend) -> Operation:
     """(a) with the command built by `model_construct`, which skips validation: what the layers
     cost on their own, since (b) and (c) validate nothing either."""
     container = backend.container

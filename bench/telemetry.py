@@ -34,9 +34,9 @@ def traced(backend: Backend) -> Container:
 def rows(table: Table, backends: list[Backend], rounds: int, count: int) -> None:
     variants = {}
     for backend in backends:
-        variants[f"{backend.name} off"] = registration.through_keel(backend)
+        variants[f"{backend.name} off"] = registration.through_the_service(backend)
         on = Backend(backend.name, traced(backend), None)
-        variants[f"{backend.name} on"] = registration.through_keel(on)
+        variants[f"{backend.name} on"] = registration.through_the_service(on)
     timings = measure(variants, rounds, count)
     names = [backend.name for backend in backends]
     setting = "KEEL_TELEMETRY"

@@ -23,9 +23,9 @@ def registration_rows(table: Table, backends: list[Backend], rounds: int, count:
     }
     for backend in backends:
         name = backend.name
-        variants[f"{name} a"] = registration.through_keel(backend)
-        variants[f"{name} a0"] = registration.through_keel_unvalidated(backend)
-        variants[f"{name} create a"] = registration.through_keel(backend, "create_account")
+        variants[f"{name} a"] = registration.through_the_service(backend)
+        variants[f"{name} a0"] = registration.through_the_service_unvalidated(backend)
+        variants[f"{name} create a"] = registration.through_the_service(backend, "create_account")
         if backend.raw is not None:
             variants[f"{name} b"] = registration.with_a_session(backend)
             variants[f"{name} c"] = registration.with_the_driver(backend)
