@@ -44,7 +44,8 @@ from application.relay import NotificationRelay, RetryPolicy
 
 
 class Settings(BaseSettings):
-    """Read from the environment with the prefix KEEL_, e.g. KEEL_DATABASE_URL."""
+    """Read from the environment with the prefix KEEL_, e.g. database_url from
+    KEEL_DATABASE_URL."""
 
     # A refused value is never quoted back: it may be a URL with a password in it.
     model_config = SettingsConfigDict(env_prefix="KEEL_", hide_input_in_errors=True)

@@ -22,7 +22,12 @@ class RateLimiter:
     """At most `limit` requests per key in a moving window, e.g. "10/minute" (the notation
     of `limits`); storage_url is memory:// or redis://HOST:PORT/DB."""
 
-    def __init__(self, limit: str, storage_url: str, namespace: str = "keel") -> None:
+    def __init__(
+        self,
+        limit: str,
+        storage_url: str,
+        namespace: str = "keel",
+    ) -> None:
         self._limit = limits.parse(limit)
         options = _REDIS_TIMEOUTS if storage_url.startswith(("redis", "rediss")) else {}
         storage = storage_from_string(storage_url, wrap_exceptions=True, **options)

@@ -1,6 +1,7 @@
-"""OpenTelemetry, when KEEL_TELEMETRY turns it on: a span per use case and per SQL statement,
-the relay's sends as spans linked to the trace that queued each email, and the outbox's
-metrics. Off, none of this is in the way: the container wires the plain objects instead.
+"""OpenTelemetry, when KEEL_TELEMETRY turns it on: a span per use case and per SQL
+statement, the relay's sends as spans linked to the trace that queued each email, and the
+outbox's metrics. Off, none of this is in the way: the container wires the plain objects
+instead.
 
 Providers are passed explicitly, never set as OpenTelemetry's globals, so two containers in
 one process (the tests') each report to their own.
@@ -70,7 +71,8 @@ def exporting_to(destination: Literal["console", "otlp"]) -> Telemetry:
 
         spans, metrics = OTLPSpanExporter(), OTLPMetricExporter()
     # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are read here too.
-    resource = Resource.create({SERVICE_NAME: os.environ.get("OTEL_SERVICE_NAME", "keel")})
+    service = os.environ.get("OTEL_SERVICE_NAME", "keel")
+    resource = Resource.create({SERVICE_NAME: service})
     tracer_provider = SdkTracerProvider(resource=resource)
     tracer_provider.add_span_processor(BatchSpanProcessor(spans))
     reader = PeriodicExportingMetricReader(metrics)  # OTEL_METRIC_EXPORT_INTERVAL: 60 s
@@ -99,7 +101,8 @@ class TracedUseCase:
 
     def execute(self, *arguments: Any) -> Any:
         # The request id joins a trace to the log lines of its request.
-        request = {"keel.request_id": request_id} if (request_id := correlation_id.get()) else {}
+        request_id = correlation_id.get()
+        request = {"keel.request_id": request_id} if request_id else {}
         # The SDK would record an exception's message, which may quote the input (an email):
         # the span keeps its kind only. A refusal by the rules is an answer, not an error.
         with self._tracer.start_as_current_span(
@@ -163,10 +166,14 @@ class RelayTelemetry:
         self._uow = uow
         meter = telemetry.meter_provider.get_meter("keel")
         self._sent = meter.create_counter(
-            "keel.relay.sent", unit="{notification}", description="emails the relay sent"
+            "keel.relay.sent",
+            unit="{notification}",
+            description="emails the relay sent",
         )
         self._failed = meter.create_counter(
-            "keel.relay.failed", unit="{notification}", description="sends that raised"
+            "keel.relay.failed",
+            unit="{notification}",
+            description="sends that raised",
         )
         meter.create_observable_gauge(
             "keel.outbox.depth",

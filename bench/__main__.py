@@ -34,10 +34,11 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     knob("ops", 150, "operations per variant and round")
     knob("suite-rounds", 3, "timed pytest runs per backend, after one warm-up run")
     knob("scale-users", 100_000, "users committed for the large scale row")
+    variable = "KEEL_BENCH_POSTGRES_URL"
     parser.add_argument(
         "--postgres-url",
-        default=os.environ.get("KEEL_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL),
-        help="admin URL; throwaway databases are created beside it ($KEEL_BENCH_POSTGRES_URL)",
+        default=os.environ.get(variable, DEFAULT_ADMIN_URL),
+        help=f"admin URL; throwaway databases are created beside it (${variable})",
     )
     return parser.parse_args(argv)
 
@@ -59,12 +60,13 @@ def main() -> None:
     started = time.perf_counter()
     table = Table(["memory", "sqlite", "postgres"])
     table.caption(
-        f"keel benchmarks: medians of {settings.rounds} rounds of {settings.ops} operations "
-        "(one warm-up round discarded), every op a fresh email; ratios are medians of "
-        "per-round ratios, taken within this run."
+        f"keel benchmarks: medians of {settings.rounds} rounds of {settings.ops} "
+        "operations (one warm-up round discarded), every op a fresh email; ratios are "
+        "medians of per-round ratios, taken within this run."
     )
     with contextlib.ExitStack() as cleanup:
-        directory = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="keel-bench")))
+        temporary = tempfile.TemporaryDirectory(prefix="keel-bench")
+        directory = Path(cleanup.enter_context(temporary))
         server = reachable_server(settings.postgres_url, table)
         if server is not None:
             cleanup.callback(server.drop_databases)

@@ -1,6 +1,7 @@
 """The backends a run measures, each on a database of its own: throwaway PostgreSQL databases
 (created and dropped through an admin URL), SQLite files in a temporary directory, and fresh
-in-memory databases. Each comes wired by keel's container, with the raw driver beside it."""
+in-memory databases. Each comes wired by the service's container, with the raw driver
+beside it."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ ARGON2_TIME_COST, ARGON2_MEMORY_COST_KIB, ARGON2_PARALLELISM = 1, 8, 1
 
 @dataclass
 class Backend:
-    """keel wired to one database, and the same database reached by hand (None for memory)."""
+    """The service wired to one database, and that database reached by hand (None for memory)."""
 
     name: str
     container: Container
@@ -69,7 +70,7 @@ def _container(database_url: str) -> Container:
 
 
 class PostgresServer:
-    """Creates throwaway databases named keel_bench_<pid>_<purpose>, and drops them all."""
+    """Creates throwaway databases, named after the process and purpose, and drops them all."""
 
     def __init__(self, admin_url: str) -> None:
         self._admin = sqlalchemy.create_engine(

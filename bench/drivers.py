@@ -77,7 +77,7 @@ class RawPostgres:
 class RawSqlite:
     def __init__(self, path: str) -> None:
         self._connection = sqlite3.connect(path)
-        self._connection.execute("PRAGMA foreign_keys = ON")  # as the keel engine enables
+        self._connection.execute("PRAGMA foreign_keys = ON")  # as the service's engine does
 
     def register(self, email: str, password_hash: str, welcome: bool = True) -> None:
         # SQLAlchemy's Uuid type stores 32 hex digits on SQLite.

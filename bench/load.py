@@ -1,14 +1,14 @@
 """`python -m bench.load`: the served API under concurrent registrations, on SQLite and PostgreSQL.
 
-Each backend gets `keel serve` in a subprocess (uvicorn, production hashing cost, rate limit
-off: this measures capacity, not the limiter), on a fresh database. Then CLIENTS concurrent
-clients each register REGISTRATIONS accounts, while a probe in its own thread asks the liveness
-route every 20 ms. Each backend is served twice: as before (40 request threads, anyio's default,
-over a pool of 5 + 10 connections) and as keel now serves by default (a thread per
-connection). It prints, per backend and variant: the answers by status class (5xx must be 0),
-the probe's latency (p50, p99, max), the registrations' p99 and the server's peak resident
-memory (VmHWM). Only 127.0.0.1
-is ever contacted; every request has a timeout, so a run always ends.
+Each backend gets `keel serve` in a subprocess (uvicorn, production hashing cost,
+rate limit off: this measures capacity, not the limiter), on a fresh database. Then CLIENTS
+concurrent clients each register REGISTRATIONS accounts, while a probe in its own thread asks
+the liveness route every 20 ms. Each backend is served twice: as before (40 request threads,
+anyio's default, over a pool of 5 + 10 connections) and as the service now serves by default
+(a thread per connection). It prints, per backend and variant: the answers by status class
+(5xx must be 0), the probe's latency (p50, p99, max), the registrations' p99 and the server's
+peak resident memory (VmHWM). Only 127.0.0.1 is ever contacted; every request has a timeout,
+so a run always ends.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def main() -> None:
         "--admin-url", default=DEFAULT_ADMIN_URL, help="PostgreSQL, to create a database"
     )
     parser.add_argument("--liveness-path", default="/health/live")
-    parser.add_argument("--workers", type=int, default=1, help="keel serve --workers")
+    parser.add_argument("--workers", type=int, default=1, help="processes serving the API")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     arguments = parser.parse_args()
 
@@ -101,12 +101,13 @@ def database(backend: str, admin_url: str) -> Iterator[str]:
 def served(
     database_url: str, settings: dict[str, str], worker_count: int
 ) -> Iterator[tuple[str, int]]:
-    """`keel serve` on a free port of 127.0.0.1; its base URL and (parent) process id."""
+    """`keel serve` on a free local port; its base URL and (parent) process id."""
     port = free_port()
+    address = ["--host", "127.0.0.1", "--port", str(port)]
     workers = ["--workers", str(worker_count)]
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(  # noqa: S603 - our own console script
-            [str(keel_script()), "serve", "--host", "127.0.0.1", "--port", str(port), *workers],
+            [str(keel_script()), "serve", *address, *workers],
             env=environment(database_url) | settings,
             stdout=log,
             stderr=log,

@@ -1,5 +1,5 @@
-"""One registration written four ways: (a) through keel, (b) by hand with a SQLAlchemy
-Session, (c) by hand with the raw driver, and on memory (d) with bare dicts.
+"""One registration written four ways: (a) through the service, (b) by hand with a
+SQLAlchemy Session, (c) by hand with the raw driver, and on memory (d) with bare dicts.
 
 A registration is what `POST /accounts` runs: the account and its admin user, then the
 welcome email queued in a savepoint (optional: its failure would undo only itself), in one
@@ -43,7 +43,7 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class Rows(DeclarativeBase):
-    """ORM classes for (b), mapped onto keel's own tables, as a hand-written service would."""
+    """ORM classes for (b), mapped onto the service's tables, as a hand-written service would."""
 
 
 class AccountRow(Rows):
@@ -79,7 +79,7 @@ def command() -> CreateAccountCommand:
     )
 
 
-def through_keel(backend: Backend, use_case: str = "register_account") -> Operation:
+def through_the_service(backend: Backend, use_case: str = "register_account") -> Operation:
     """(a) container -> RegisterAccount (or CreateAccount) -> unit of work, command validated."""
     build = getattr(backend.container, use_case)
 
@@ -89,7 +89,7 @@ def through_keel(backend: Backend, use_case: str = "register_account") -> Operat
     return register
 
 
-def through_keel_unvalidated(backend: Backend) -> Operation:
+def through_the_service_unvalidated(backend: Backend) -> Operation:
     """(a) with the command built by `model_construct`, which skips validation: what the layers
     cost on their own, since (b) and (c) validate nothing either."""
     container = backend.container

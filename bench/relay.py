@@ -202,7 +202,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument(
-        "--postgres-url", default=os.environ.get("KEEL_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL)
+        "--postgres-url",
+        default=os.environ.get("KEEL_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL),
     )
     arguments = parser.parse_args()
     count = arguments.notifications

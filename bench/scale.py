@@ -41,8 +41,8 @@ def rows(
     for small, large in pairs:
         load_users(small, 100)
         load_users(large, users)
-        variants[f"{small.name} small"] = registration.through_keel(small)
-        variants[f"{large.name} large"] = registration.through_keel(large)
+        variants[f"{small.name} small"] = registration.through_the_service(small)
+        variants[f"{large.name} large"] = registration.through_the_service(large)
     timings = measure(variants, rounds, count)
     names = [small.name for small, _ in pairs]
     table.section(

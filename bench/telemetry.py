@@ -1,5 +1,5 @@
-"""The tracing row: a registration through keel with telemetry off, and on (a span per use
-case and per SQL statement, batched to an in-memory exporter), in the same run."""
+"""The tracing row: a registration through the service with telemetry off, and on (a span
+per use case and per SQL statement, batched to an in-memory exporter), in the same run."""
 
 from __future__ import annotations
 
@@ -34,12 +34,13 @@ def traced(backend: Backend) -> Container:
 def rows(table: Table, backends: list[Backend], rounds: int, count: int) -> None:
     variants = {}
     for backend in backends:
-        variants[f"{backend.name} off"] = registration.through_keel(backend)
+        variants[f"{backend.name} off"] = registration.through_the_service(backend)
         on = Backend(backend.name, traced(backend), None)
-        variants[f"{backend.name} on"] = registration.through_keel(on)
+        variants[f"{backend.name} on"] = registration.through_the_service(on)
     timings = measure(variants, rounds, count)
     names = [backend.name for backend in backends]
-    table.section("Tracing: (a) with KEEL_TELEMETRY off and on (in-memory exporter, batched)")
+    setting = "KEEL_TELEMETRY"
+    table.section(f"Tracing: (a) with {setting} off and on (in-memory exporter, batched)")
     table.row("(a) telemetry off", {n: ops(timings.ops_per_second(f"{n} off")) for n in names})
     table.row("(a) telemetry on", {n: ops(timings.ops_per_second(f"{n} on")) for n in names})
     table.row(

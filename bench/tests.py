@@ -50,7 +50,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     path = config.getoption(DURATIONS_OPTION)
     if path:
-        config.pluginmanager.register(DurationRecorder(Path(path)), "keel-bench-durations")
+        recorder = DurationRecorder(Path(path))
+        config.pluginmanager.register(recorder, "keel-bench-durations")
 
 
 class DurationRecorder:
@@ -186,9 +187,9 @@ def table(seconds: Mapping[str, Mapping[str, float]], rounds: int, summaries: li
     )
     result = Table(BACKENDS)
     result.caption(
-        "keel tests, per test: setup + call + teardown as pytest timed them, less the set-up of"
-        f" session fixtures; median of {rounds} runs of the backend tests; PostgreSQL:"
-        f" {postgres}."
+        "keel tests, per test: setup + call + teardown as pytest timed them,"
+        f" less the set-up of session fixtures; median of {rounds} runs of the backend tests;"
+        f" PostgreSQL: {postgres}."
     )
     result.caption(
         "Only the tests that passed on all three backends, every run (the same id, less its"

@@ -1,5 +1,5 @@
-"""The throughput rows: registrations per second through keel, a hand-written Session and the
-raw driver, and what enclosing `uow.transaction()` blocks add to a registration."""
+"""The throughput rows: registrations per second through the service, a hand-written Session
+and the raw driver, and what enclosing `uow.transaction()` blocks add to a registration."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ def registration_rows(table: Table, backends: list[Backend], rounds: int, count:
     }
     for backend in backends:
         name = backend.name
-        variants[f"{name} a"] = registration.through_keel(backend)
-        variants[f"{name} a0"] = registration.through_keel_unvalidated(backend)
-        variants[f"{name} create a"] = registration.through_keel(backend, "create_account")
+        variants[f"{name} a"] = registration.through_the_service(backend)
+        variants[f"{name} a0"] = registration.through_the_service_unvalidated(backend)
+        variants[f"{name} create a"] = registration.through_the_service(backend, "create_account")
         if backend.raw is not None:
             variants[f"{name} b"] = registration.with_a_session(backend)
             variants[f"{name} c"] = registration.with_the_driver(backend)
@@ -60,7 +60,10 @@ def registration_rows(table: Table, backends: list[Backend], rounds: int, count:
         "Registration as POST /accounts runs it: account + admin, the welcome in a savepoint "
         "(median ops/s; ratios: time per op)"
     )
-    table.row("(a) keel: container, RegisterAccount, unit of work", figures("a", names))
+    table.row(
+        "(a) keel: container, RegisterAccount, unit of work",
+        figures("a", names),
+    )
     table.row("(a0) the same, command not validated (model_construct)", figures("a0", names))
     table.row("(b) hand-written SQLAlchemy Session, same writes and savepoint", figures("b", sql))
     table.row("(c) raw driver (sqlite3, psycopg 3), same statements", figures("c", sql))
@@ -93,7 +96,10 @@ def registration_rows(table: Table, backends: list[Backend], rounds: int, count:
             verdict(speedup, 20, at_most=False),
         )
     table.section("CreateAccount alone: account + admin, no welcome (median ops/s)")
-    table.row("(a) keel: container, CreateAccount, unit of work", figures("create a", names))
+    table.row(
+        "(a) keel: container, CreateAccount, unit of work",
+        figures("create a", names),
+    )
     table.row("(b) hand-written SQLAlchemy Session", figures("create b", sql))
     table.row("(c) raw driver", figures("create c", sql))
     table.row("a/b", ratios("create a", "create b"))

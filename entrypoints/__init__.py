@@ -1,1 +1,1 @@
-"""Entrypoints: the ways into keel (CLI, HTTP). They call use cases from the container."""
+"""Entrypoints: the ways into the service (CLI, HTTP). They call use cases from the container."""

@@ -21,12 +21,14 @@ from pydantic import ValidationError
 from application.errors import ApplicationError, StorageError, Unavailable
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound
 
-# The rest is imported where a command needs it, so that `keel --help` starts at once and no
+# The rest is imported where a command needs it, so that `--help` starts at once and no
 # command loads FastAPI, uvicorn or Alembic unless it serves or migrates.
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
 
     from bootstrap import Container
+
+PROG = "keel"  # the command's name, in its usage and at the start of its messages
 
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
@@ -52,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings()
     except ValidationError as error:
         details = "; ".join(_describe_setting(problem) for problem in error.errors())
-        print(f"keel: invalid settings: {details}", file=sys.stderr)
+        print(f"{PROG}: invalid settings: {details}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
     configure_logging(settings.log_format)
     container = build_container(settings)
@@ -60,19 +62,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(arguments.run(container, arguments))
     except ValidationError as error:
         details = "; ".join(_describe(problem) for problem in error.errors())
-        print(f"keel: invalid input: {details}", file=sys.stderr)
+        print(f"{PROG}: invalid input: {details}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Unavailable as error:
-        print(f"keel: {error}; retry", file=sys.stderr)
+        print(f"{PROG}: {error}; retry", file=sys.stderr)
         return EXIT_STORAGE_FAILED
     except StorageError as error:
-        print(f"keel: {error}", file=sys.stderr)
+        print(f"{PROG}: {error}", file=sys.stderr)
         return EXIT_STORAGE_FAILED
     except DomainError as error:
-        print(f"keel: {error}", file=sys.stderr)
+        print(f"{PROG}: {error}", file=sys.stderr)
         return exit_code_for(error)
     except ApplicationError as error:
-        print(f"keel: {error}", file=sys.stderr)
+        print(f"{PROG}: {error}", file=sys.stderr)
         return EXIT_REFUSED
 
 
@@ -84,7 +86,7 @@ def exit_code_for(error: DomainError) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="keel", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     # >>> example
@@ -176,7 +178,7 @@ def _relay(container: Container, arguments: argparse.Namespace) -> int:
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: stopping.set())
     idle = container.config.relay_poll_seconds()
-    print("keel: relay started; stop it with Ctrl-C or SIGTERM", file=sys.stderr, flush=True)
+    print(f"{PROG}: relay started; stop it with Ctrl-C or SIGTERM", file=sys.stderr, flush=True)
     # A signal only sets the flag: the batch in flight is finished and recorded first.
     while not stopping.is_set():
         try:
@@ -187,7 +189,7 @@ def _relay(container: Container, arguments: argparse.Namespace) -> int:
             claimed = 0
         if not claimed:
             stopping.wait(idle)
-    print("keel: relay stopped", file=sys.stderr)
+    print(f"{PROG}: relay stopped", file=sys.stderr)
     return 0
 
 
@@ -224,8 +226,8 @@ def _serve(container: Container, arguments: argparse.Namespace) -> int:
 
         upgrade(container.migration_engine())
     # Each worker process builds its app from the environment, as this one read it; with one
-    # worker it runs in this process. log_config=None: uvicorn's records go through keel's
-    # handler, with their request ids.
+    # worker it runs in this process. log_config=None: uvicorn's records go through the
+    # service's handler, with their request ids.
     uvicorn.run(
         "entrypoints.http.app:create_served_app",
         factory=True,
@@ -239,7 +241,7 @@ def _serve(container: Container, arguments: argparse.Namespace) -> int:
 
 def _migrate_database(container: Container, arguments: argparse.Namespace) -> int:
     if container.config.backend() == "memory":
-        print("keel: the memory backend has no schema", file=sys.stderr)
+        print(f"{PROG}: the memory backend has no schema", file=sys.stderr)
         return 0
     # Alembic: only the commands that migrate pay for loading it.
     from alembic.util import CommandError
@@ -250,7 +252,7 @@ def _migrate_database(container: Container, arguments: argparse.Namespace) -> in
     try:
         migrate(container.migration_engine(), arguments.revision)
     except CommandError as error:  # e.g. a revision that does not exist
-        print(f"keel: {error}", file=sys.stderr)
+        print(f"{PROG}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"schema at revision {arguments.revision}")
     return 0

@@ -1,6 +1,7 @@
-"""How keel logs: one line per event on stderr, each carrying the id of the HTTP request it
-belongs to ("-" outside a request). Human-readable lines by default; one JSON object per line
-for production (KEEL_LOG_FORMAT=json), for a log shipper to parse."""
+"""How the service logs: one line per event on stderr, each carrying the id of the HTTP
+request it belongs to ("-" outside a request). Human-readable lines by default; one JSON
+object per line for production (KEEL_LOG_FORMAT=json), for a log shipper to parse.
+"""
 
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ class ServiceLogHandler(logging.StreamHandler[TextIO]):
 def configure_logging(
     log_format: LogFormat, level: int = logging.INFO, stream: TextIO = sys.stderr
 ) -> None:
-    """Sends every logger's records, the libraries' included, through keel's handler; called
-    again, it replaces the handler it installed before."""
+    """Sends every logger's records, the libraries' included, through the service's handler;
+    called again, it replaces the handler it installed before."""
     handler = ServiceLogHandler(stream)
     handler.addFilter(RequestIdFilter())
     if log_format == "json":

@@ -1,8 +1,9 @@
 """One suite, three backends: every test that takes `backend` (the application wired by its
 container) or `uow` (a unit of work with the test-only widgets) runs on memory, SQLite and
-PostgreSQL. PostgreSQL is read from KEEL_TEST_POSTGRES_URL; without it the suite starts a
-throwaway server of its own (tests/postgres_server.py). If that cannot start, those tests are
-skipped with the reason, except under CI=true, where a missing PostgreSQL fails the run."""
+PostgreSQL. PostgreSQL is read from KEEL_TEST_POSTGRES_URL; without it the suite
+starts a throwaway server of its own (tests/postgres_server.py). If that cannot start, those
+tests are skipped with the reason, except under CI=true, where a missing PostgreSQL fails
+the run."""
 
 from __future__ import annotations
 

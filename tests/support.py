@@ -138,17 +138,16 @@ THROWAWAY_POSTGRES = ThrowawayPostgres()
 
 
 def postgres_url() -> str:
-    """The PostgreSQL server under test: KEEL_TEST_POSTGRES_URL, else a throwaway server
-    started for this session. Skips the test without either, fails it under CI."""
+    """The PostgreSQL server under test: KEEL_TEST_POSTGRES_URL, else a throwaway
+    server started for this session. Skips the test without either, fails it under CI."""
     url = os.environ.get("KEEL_TEST_POSTGRES_URL")
     if url:
         return url
     try:
         return THROWAWAY_POSTGRES.url()
     except PostgresUnavailable as error:
-        reason = (
-            f"PostgreSQL not tested: no KEEL_TEST_POSTGRES_URL, and no throwaway server: {error}"
-        )
+        missing = "no KEEL_TEST_POSTGRES_URL, and no throwaway server"
+        reason = f"PostgreSQL not tested: {missing}: {error}"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)

@@ -198,7 +198,8 @@ def test_on_postgresql_the_statement_timeout_keeps_the_connection_options_the_ur
     None
 ):
     # PostgreSQL by nature: `options` and `connect_timeout` are libpq's connection parameters.
-    url = make_url(postgres_url()).update_query_dict({"options": "-csearch_path=keel_path"})
+    options = {"options": "-csearch_path=keel_path"}
+    url = make_url(postgres_url()).update_query_dict(options)
     engine = create_engine(url, statement_timeout=7)
 
     with engine.connect() as connection:

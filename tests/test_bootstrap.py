@@ -13,7 +13,10 @@ from bootstrap import Settings, build_container
 
 @pytest.mark.parametrize(
     ("url", "unit_of_work"),
-    [("memory://", InMemoryUnitOfWork), ("sqlite:///keel.db", SqlAlchemyUnitOfWork)],
+    [
+        ("memory://", InMemoryUnitOfWork),
+        ("sqlite:///keel.db", SqlAlchemyUnitOfWork),
+    ],
 )
 def test_the_database_url_picks_the_unit_of_work(url: str, unit_of_work: type) -> None:
     container = build_container(Settings(database_url=url))
@@ -31,7 +34,8 @@ def test_a_setting_that_must_be_positive_is_refused_naming_it(name: str) -> None
 
 
 def test_the_database_url_is_a_secret_that_no_repr_of_the_settings_shows() -> None:
-    settings = Settings(database_url="postgresql+psycopg://keel:hunter2@db.internal/keel")
+    url = "postgresql+psycopg://keel:hunter2@db.internal/keel"
+    settings = Settings(database_url=url)
 
     assert "hunter2" not in repr(settings)
     assert "hunter2" not in str(settings.model_dump())

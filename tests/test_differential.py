@@ -2,7 +2,8 @@
 
 Hypothesis drives the same random sequence of operations against the memory backend and a SQL
 backend side by side, and after every step asserts that both observed the same results, the
-same errors and the same committed state. Raise KEEL_DIFFERENTIAL_EXAMPLES to search longer.
+same errors and the same committed state. Raise KEEL_DIFFERENTIAL_EXAMPLES to search
+longer.
 """
 
 from __future__ import annotations

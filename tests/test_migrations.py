@@ -1,8 +1,9 @@
 """Alembic migrations, on SQLite and PostgreSQL: they build the schema adapters/tables.py declares,
 every revision can be undone, and `keel db` drives them.
 
-The PostgreSQL tests never touch the database named in KEEL_TEST_POSTGRES_URL, whose tables
-the rest of the suite is using: each test gets a throwaway database on the same server."""
+The PostgreSQL tests never touch the database named in KEEL_TEST_POSTGRES_URL, whose
+tables the rest of the suite is using: each test gets a throwaway database on the same
+server."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[E
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A SQLite file that `keel` and `alembic` will find through KEEL_DATABASE_URL."""
+    """A SQLite file that the CLI and `alembic` find through KEEL_DATABASE_URL."""
     url = f"sqlite:///{tmp_path / 'keel.db'}"
     monkeypatch.setenv("KEEL_DATABASE_URL", url)
     return url

@@ -27,6 +27,7 @@ from domain.email import Email
 from tests.support import Backend, queue_emails
 
 BASE_DELAY = timedelta(seconds=30)
+SENDER = "keel@example.com"
 
 
 class Inbox:
@@ -89,7 +90,7 @@ def smtp_server(module_smtp_server: SmtpServer) -> SmtpServer:
 def smtp_sender(module_smtp_server: SmtpServer) -> SmtpEmailSender:
     # One for the module: a sender loads the system's CA certificates when it is built
     # (tens of milliseconds), even for plain SMTP.
-    return SmtpEmailSender("127.0.0.1", module_smtp_server.port, "none", sender="keel@example.com")
+    return SmtpEmailSender("127.0.0.1", module_smtp_server.port, "none", sender=SENDER)
 
 
 @pytest.fixture
@@ -120,7 +121,7 @@ def test_a_queued_email_arrives_with_recipient_subject_body_and_idempotency_key(
     assert str(message.get_payload()).strip() == "Hello"
     assert message["Idempotency-Key"] == "reminder:0"
     assert message["Message-ID"] == "<reminder.0@example.com>"
-    assert smtp_server.inbox.envelopes == [("keel@example.com", ["user0@example.com"])]
+    assert smtp_server.inbox.envelopes == [(SENDER, ["user0@example.com"])]
 
 
 def test_with_smtp_down_the_email_is_retried_ever_later_then_dead_then_revived_and_sent(
@@ -192,7 +193,12 @@ def server_tls(certificate_authority: trustme.CA) -> ssl.SSLContext:
 
 
 def message_to(recipient: str) -> EmailMessage:
-    return EmailMessage(Email(recipient), "Welcome to keel", "Hello", f"welcome:{recipient}")
+    return EmailMessage(
+        recipient=Email(recipient),
+        subject="Welcome to keel",
+        body="Hello",
+        idempotency_key=f"welcome:{recipient}",
+    )
 
 
 def test_starttls_upgrades_before_logging_in_and_delivers(
@@ -215,7 +221,7 @@ def test_starttls_upgrades_before_logging_in_and_delivers(
         "127.0.0.1",
         controller.port,
         "starttls",
-        sender="keel@example.com",
+        sender=SENDER,
         username="keel",
         password=SecretStr("smtp-secret"),
         ca_file=ca_file,
@@ -246,7 +252,7 @@ def tls_server(certificate_authority: trustme.CA) -> Iterator[tuple[Inbox, int]]
 
 def test_implicit_tls_delivers(tls_server: tuple[Inbox, int], ca_file: str) -> None:
     inbox, port = tls_server
-    sender = SmtpEmailSender("127.0.0.1", port, "tls", sender="keel@example.com", ca_file=ca_file)
+    sender = SmtpEmailSender("127.0.0.1", port, "tls", sender=SENDER, ca_file=ca_file)
 
     sender.send(message_to("ada@example.com"))
 
@@ -257,7 +263,7 @@ def test_a_server_whose_certificate_is_not_trusted_is_refused(
     tls_server: tuple[Inbox, int],
 ) -> None:
     inbox, port = tls_server
-    sender = SmtpEmailSender("127.0.0.1", port, "tls", sender="keel@example.com")
+    sender = SmtpEmailSender("127.0.0.1", port, "tls", sender=SENDER)
 
     with pytest.raises(ssl.SSLCertVerificationError):
         sender.send(message_to("ada@example.com"))
@@ -271,7 +277,7 @@ def test_credentials_without_tls_are_refused_before_anything_is_sent() -> None:
             "127.0.0.1",
             25,
             "none",
-            sender="keel@example.com",
+            sender=SENDER,
             username="keel",
             password=SecretStr("smtp-secret"),
         )

@@ -161,7 +161,10 @@ def test_a_use_case_span_marks_a_refusal_as_an_answer_and_a_failure_as_an_error(
     assert not [value for value in said if "ada@example.com" in value or "db.internal" in value]
 
 
-@pytest.mark.parametrize(("variable", "service"), [(None, "keel"), ("lending", "lending")])
+@pytest.mark.parametrize(
+    ("variable", "service"),
+    [(None, "keel"), ("lending", "lending")],
+)
 def test_exported_spans_name_the_service_as_otel_service_name_says(
     monkeypatch: pytest.MonkeyPatch, variable: str | None, service: str
 ) -> None:
@@ -242,7 +245,8 @@ def test_the_relays_send_of_a_welcome_links_to_the_registration_that_queued_it(
     assert f"{send.context.trace_id:032x}" != registration
     assert [f"{link.context.trace_id:032x}" for link in send.links] == [registration]
     assert send.attributes is not None
-    assert send.attributes["keel.request_id"] == register.attributes["keel.request_id"]  # type: ignore[index]
+    key = "keel.request_id"
+    assert send.attributes[key] == register.attributes[key]  # type: ignore[index]
 
 
 # <<< outbox

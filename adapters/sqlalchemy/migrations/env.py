@@ -1,9 +1,9 @@
-"""How Alembic reaches the database: keel passes a connection, the `alembic` command a URL.
+"""How Alembic reaches the database: the service passes a connection, the `alembic` command a URL.
 
 Code migrates through `upgrade` and `downgrade` in this package, which hand over an open
 connection. Developers writing a revision run the `alembic` command (alembic.ini at the
-repository root), which reads KEEL_DATABASE_URL itself: adapters never import bootstrap's
-Settings, the composition root.
+repository root), which reads KEEL_DATABASE_URL itself: adapters never import
+bootstrap's Settings, the composition root.
 """
 
 from __future__ import annotations
@@ -34,7 +34,10 @@ def run_migrations(connection: Connection) -> None:
 def run_migrations_from_environment() -> None:
     url = os.environ.get("KEEL_DATABASE_URL")
     if not url:
-        raise SystemExit("set KEEL_DATABASE_URL to the database to migrate, e.g. sqlite:///keel.db")
+        example = "sqlite:///keel.db"
+        raise SystemExit(
+            f"set KEEL_DATABASE_URL to the database to migrate, e.g. {example}",
+        )
     # One connection for one command: a pool would only keep it open after Alembic is done.
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.begin() as connection:
