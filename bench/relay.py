@@ -23,7 +23,7 @@ from sqlalchemy import Engine, insert, select, update
 from adapters.clock import SystemClock
 from adapters.sqlalchemy.database import create_engine, create_schema
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from adapters.tables import accounts, notifications, users
+from adapters.tables import notifications
 from application.ports import EmailMessage, OutboxEntry
 from application.relay import FailedAttempt, NotificationRelay, RelayReport, RetryPolicy
 from bench.databases import DEFAULT_ADMIN_URL, PostgresServer
@@ -117,37 +117,21 @@ class RelayProcesses:
 
 def seed(engine: Engine, count: int) -> None:
     now = datetime.now(UTC)
-    account_rows, user_rows, notification_rows = [], [], []
-    for number in range(count):
-        account_id, user_id = uuid.uuid4(), uuid.uuid4()
-        email = f"user{number}@example.com"
-        account_rows.append({"id": account_id, "name": email, "seat_limit": 5, "version": 1})
-        user_rows.append(
-            {
-                "id": user_id,
-                "account_id": account_id,
-                "email": email,
-                "password_hash": "h",
-                "role": "admin",
-                "version": 1,
-            }
-        )
-        notification_rows.append(
-            {
-                "id": uuid.uuid4(),
-                "user_id": user_id,
-                "kind": "welcome",
-                "recipient": email,
-                "idempotency_key": f"welcome:{user_id}",
-                "payload": {"subject": "s", "body": "b"},
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-            }
-        )
+    notification_rows = [
+        {
+            "id": uuid.uuid4(),
+            "kind": "welcome",
+            "about": str(number),
+            "recipient": f"user{number}@example.com",
+            "idempotency_key": f"welcome:{number}",
+            "payload": {"subject": "s", "body": "b"},
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        for number in range(count)
+    ]
     with engine.begin() as connection:
-        connection.execute(insert(accounts), account_rows)
-        connection.execute(insert(users), user_rows)
         connection.execute(insert(notifications), notification_rows)
 
 
