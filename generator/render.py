@@ -38,16 +38,25 @@ PROJECT_CLOSE = re.compile(r"^\s*<<<\s+project\s*-->\s*$")
 
 
 def strip_regions(text: str, keep: dict[str, bool], where: Path) -> str:
-    """The text without the regions not kept, and without any marker line."""
+    """The text without the regions not kept, and without any marker line. Where lines went,
+    a blank line on both sides becomes one: the text reads as if they had never been there."""
     out: list[str] = []
     open_regions: list[str] = []
+    cut = False  # whether lines were dropped since the last one kept
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
         if PROJECT_OPEN.match(line) or PROJECT_CLOSE.match(line):
+            cut = True
             continue
         marker = MARKER.match(line)
+        kept = all(any(keep[k] for k in kind.split("|")) for kind in open_regions)
+        if marker or not kept:
+            cut = True
+        elif cut and not line.strip() and (not out or not out[-1].strip()):
+            continue  # a second blank line where a region went
+        else:
+            out.append(line)
+            cut = cut and not line.strip()
         if marker is None:
-            if all(any(keep[k] for k in kind.split("|")) for kind in open_regions):
-                out.append(line)
             continue
         sign, kind = marker.groups()
         if not set(kind.split("|")) <= KINDS:
@@ -160,8 +169,6 @@ def main() -> None:
         new = strip_regions(text, keep, path)
         if new != text and path.suffix == ".py":
             new = collapse_blank_lines(prune_imports(new, path))
-        elif new != text:
-            new = re.sub(r"\n{3,}", "\n\n", new)  # elsewhere, one blank line at most
         new = rename(new, args.name, args.prefix, args.description)
         if new != text:
             path.write_text(new, encoding="utf-8")
