@@ -39,24 +39,28 @@ PROJECT_CLOSE = re.compile(r"^\s*<<<\s+project\s*-->\s*$")
 
 def strip_regions(text: str, keep: dict[str, bool], where: Path) -> str:
     """The text without the regions not kept, and without any marker line. Where lines went,
-    a blank line on both sides becomes one: the text reads as if they had never been there."""
+    the blank lines on either side merge into the larger of the two runs: the text reads as
+    if they had never been there."""
     out: list[str] = []
     open_regions: list[str] = []
-    cut = False  # whether lines were dropped since the last one kept
+    before: int | None = None  # blank lines kept just before the last cut, while one is open
+    pending: list[str] = []  # blank lines met after that cut
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
-        if PROJECT_OPEN.match(line) or PROJECT_CLOSE.match(line):
-            cut = True
-            continue
         marker = MARKER.match(line)
+        project = PROJECT_OPEN.match(line) or PROJECT_CLOSE.match(line)
         kept = all(any(keep[k] for k in kind.split("|")) for kind in open_regions)
-        if marker or not kept:
-            cut = True
-        elif cut and not line.strip() and (not out or not out[-1].strip()):
-            continue  # a second blank line where a region went
+        if project or marker or not kept:
+            if before is None:
+                before = len(out) - len("".join(out).rstrip("\n").splitlines(keepends=True))
+                pending = []
+        elif before is not None and not line.strip():
+            pending.append(line)
         else:
+            if before is not None:
+                out.extend(pending[before:] if out else [])
+                before = None
             out.append(line)
-            cut = cut and not line.strip()
-        if marker is None:
+        if project or marker is None:
             continue
         sign, kind = marker.groups()
         if not set(kind.split("|")) <= KINDS:
@@ -67,6 +71,8 @@ def strip_regions(text: str, keep: dict[str, bool], where: Path) -> str:
             raise SystemExit(f"{where}:{number}: '<<< {kind}' closes no '>>> {kind}'")
     if open_regions:
         raise SystemExit(f"{where}: region {open_regions[-1]!r} is never closed")
+    if before is not None:
+        out.extend(pending[before:])
     return "".join(out)
 
 
