@@ -137,20 +137,27 @@ def test_copier_update_from_the_previous_release_keeps_a_local_change_and_brings
     run(["git", "init", "-q"], project)
     run([*git, "add", "-A"], project)
     run([*git, "commit", "-q", "-m", f"libloans from keel {old}"], project)
-    readme = project / "README.md"
-    local = "\n## Loans\n\nWho borrowed which book of the city library, and until when.\n"
-    readme.write_text(readme.read_text() + local)
-    run([*git, "commit", "-q", "-am", "Say what the service is for"], project)
+    # The team's own work: a module of its own, and a setting added to a template's file.
+    loans = '"""Loans of books."""\n\nLOAN_DAYS = 21\n'
+    (project / "domain" / "loans.py").write_text(loans)
+    bootstrap = project / "bootstrap.py"
+    anchor = "    model_config = SettingsConfigDict("
+    setting = "    loan_days: PositiveInt = 21  # how long a book may be kept\n"
+    before, after = bootstrap.read_text().split(anchor, 1)
+    line_end = after.index("\n") + 1
+    bootstrap.write_text(before + anchor + after[:line_end] + setting + after[line_end:])
+    run([*git, "add", "-A"], project)
+    run([*git, "commit", "-q", "-m", "Loans: how long a book may be kept"], project)
 
     copier("update", "--trust", "--defaults", "--quiet", "--vcs-ref=HEAD", cwd=project)
 
     fresh = files(render(tmp_path / "fresh" / "libloans", "libloans", True, True))
     updated = files(project)
+    # There was something to bring: the previous release renders otherwise.
     assert files(render(tmp_path / "old" / "libloans", "libloans", True, True, ref=old)) != fresh
     assert [p for p, c in updated.items() if b"<<<<<<< " in c or p.endswith(".rej")] == []
-    assert updated["README.md"] == fresh["README.md"] + local.encode()
-    assert {p for p in fresh.keys() | updated.keys() if p != "README.md"} == set(fresh) - {
-        "README.md"
-    }
-    assert [p for p in fresh if p != "README.md" and fresh[p] != updated.get(p)] == []
+    assert updated.pop("domain/loans.py") == loans.encode()
+    assert setting.encode() in updated["bootstrap.py"]
+    updated["bootstrap.py"] = updated["bootstrap.py"].replace(setting.encode(), b"", 1)
+    assert sorted(p for p in fresh.keys() | updated.keys() if fresh.get(p) != updated.get(p)) == []
     make_test(project, "LIBLOANS", database)

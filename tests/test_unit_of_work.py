@@ -11,6 +11,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -530,37 +531,42 @@ def test_a_child_written_while_another_transaction_deletes_its_parent_is_refused
     assert names(uow, "parent", "child") == []
 
 
-def test_a_savepoint_that_cannot_be_rolled_back_keeps_nothing_even_if_its_error_is_caught(
+@pytest.fixture
+def savepoints_that_cannot_roll_back(
     uow: WidgetUnitOfWork, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> Iterator[None]:
+    """Every savepoint rollback fails, as on a connection that died; the outer block's own
+    rollback still works."""
+
     def connection_died(handle: object, savepoint: object) -> None:
         raise StorageError("OperationalError (the connection was lost)")
 
     monkeypatch.setattr(uow, "_rollback_savepoint", connection_died)
+    yield
+    monkeypatch.undo()
 
+
+@pytest.mark.usefixtures("savepoints_that_cannot_roll_back")
+def test_a_savepoint_that_cannot_be_rolled_back_keeps_nothing_even_if_its_error_is_caught(
+    uow: WidgetUnitOfWork,
+) -> None:
     with pytest.raises(TransactionDoomed), uow.transaction():
         add_widget(uow, "outer")
         with contextlib.suppress(Boom), uow.transaction():  # an optional step that failed
             add_widget(uow, "inner")
             raise Boom
-    monkeypatch.undo()
 
     assert names(uow, "outer", "inner") == []
 
 
+@pytest.mark.usefixtures("savepoints_that_cannot_roll_back")
 def test_a_savepoint_whose_rollback_fails_on_a_doomed_block_raises_that_storage_error(
-    uow: WidgetUnitOfWork, monkeypatch: pytest.MonkeyPatch
+    uow: WidgetUnitOfWork,
 ) -> None:
-    def connection_died(handle: object, savepoint: object) -> None:
-        raise StorageError("OperationalError (the connection was lost)")
-
-    monkeypatch.setattr(uow, "_rollback_savepoint", connection_died)
-
     outer, inner = uow.transaction(), uow.transaction()
     with pytest.raises(StorageError, match="connection was lost"), outer, inner:
         add_widget(uow, "taken")
         with contextlib.suppress(WidgetNameTaken):
             add_widget(uow, "taken")  # dooms the inner block, which then must roll back
-    monkeypatch.undo()
 
     assert names(uow, "taken") == []
