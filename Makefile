@@ -87,7 +87,7 @@ bench: $(BIN)/keel
 # make test (PostgreSQL included), the aggregate scaffold in the bare one, and copier update
 # from the previous release (about 5 minutes; generator/test_template.py).
 template-test: $(BIN)/keel
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -p no:cacheprovider generator/test_template.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -p no:cacheprovider -s generator/test_template.py
 # <<< template
 
 clean:

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,8 +112,11 @@ def test_a_rendered_project_names_nothing_after_keel_and_passes_its_own_make_tes
     assert ("adapters/sqlalchemy/outbox.py" in rendered) == outbox
     assert ("domain/accounts.py" in rendered) == example
     prefix = name.upper().replace("-", "_")
+    started = time.monotonic()
     output = make_test(project, prefix, database)
-    assert re.search(r"\d+ passed", output)
+    summary = re.search(r"=+ (\d+ passed.*?) =+\n", output)
+    assert summary
+    print(f"\n{variant} ({name}): {summary[1]}; make test {time.monotonic() - started:.0f} s")
     if variant == "neither":
         # The scaffold, where a team starts: an aggregate of its own, green at once.
         run(["make", "aggregate", "name=Book"], project)
