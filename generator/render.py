@@ -1,17 +1,17 @@
 """Turns a copy of keel into a project of its own: copier runs this after every copy.
 
 It removes the regions of the parts left out, names the project, and writes its LICENSE.
-A region is the lines between two marker comments, in any text file:
+A region is the lines between two marker comments, in any text file (`%%` is a comment in
+a mermaid diagram):
 
     # >>> example                 <!-- >>> outbox -->        %% >>> example
     ...                           ...                        ...
     # <<< example                 <!-- <<< outbox -->        %% <<< example
 
-(`%%` is a comment in a mermaid diagram.)
-`example` and `outbox` regions stay when the part is included (only their markers go);
-`example|outbox` stays when either does. `template` regions are about keel as a template
-and never stay. A `project` region in
-Markdown is a comment in keel that becomes text in the project:
+An `example` or `outbox` region stays when its part is included (only its markers go), and
+an `example|outbox` region when either is. A `template` region is about keel as a template
+and never stays. A `project` region, in Markdown, is a comment in keel that becomes text in
+the project:
 
     <!-- >>> project
     # @name@
@@ -162,11 +162,8 @@ def main() -> None:
         "project": True,
     }
     for path in sorted(args.project.rglob("*")):
-        if (
-            not path.is_file()
-            or SKIP.intersection(path.parts)
-            or path.name == ".copier-answers.yml"
-        ):
+        inside = path.relative_to(args.project).parts
+        if SKIP.intersection(inside) or path.name == ".copier-answers.yml" or not path.is_file():
             continue
         try:
             text = path.read_text(encoding="utf-8")
