@@ -1,7 +1,6 @@
 """OpenTelemetry, when KEEL_TELEMETRY turns it on: a span per use case and per SQL
-statement, the relay's sends as spans linked to the trace that queued each email, and the
-outbox's metrics. Off, none of this is in the way: the container wires the plain objects
-instead.
+statement, and whatever else this module declares. Off, none of this is in the way: the
+container wires the plain objects instead.
 
 Providers are passed explicitly, never set as OpenTelemetry's globals, so two containers in
 one process (the tests') each report to their own.

@@ -90,9 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     # >>> example
-    register = commands.add_parser(
-        "register", help="register an account and its admin user, and welcome them"
-    )
+    register = commands.add_parser("register", help="register an account and its admin user")
     register.add_argument("--email", required=True)
     register.add_argument(
         "--password", help="omit it to be asked for it without echo (safer: no shell history)"

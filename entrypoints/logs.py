@@ -20,7 +20,7 @@ JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"
 
 class RequestIdFilter(CorrelationIdFilter):
     """Adds `request_id`: the id asgi-correlation-id keeps for the request being served, unless
-    the line names one itself (the relay's, about an email a request queued)."""
+    the line names one itself (as a line about work a request queued may)."""
 
     def __init__(self) -> None:
         super().__init__(default_value="-")

@@ -133,9 +133,9 @@ def test_a_failed_welcome_is_logged_with_its_request_id_and_never_the_password(
 def test_a_log_line_outside_a_request_says_so() -> None:
     lines = logged("human")
 
-    logging.getLogger("keel.test").warning("relay idle")
+    logging.getLogger("keel.test").warning("nothing to do")
 
-    assert "[-] keel.test: relay idle" in lines.getvalue()
+    assert "[-] keel.test: nothing to do" in lines.getvalue()
 
 
 # >>> example

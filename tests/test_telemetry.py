@@ -1,7 +1,6 @@
-"""With telemetry on, a registration is traced from its HTTP request through its use cases (and
-on SQL backends its statements), and the relay's send of its welcome email links back to that
-trace; the relay counts its sends and the outbox reports its depth. The SDK's in-memory
-exporter and reader are passed to the container: no global provider is ever set."""
+"""With telemetry on, a request is traced through its use cases (and on SQL backends its
+statements), and what spans say of errors never quotes input. The SDK's in-memory exporter
+and reader are passed to the container: no global provider is ever set."""
 
 from __future__ import annotations
 

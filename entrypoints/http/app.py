@@ -170,7 +170,7 @@ _REGISTERED_LINKS = {
     },
 )
 def register_account(body: RegisterAccountRequest, container: Wired) -> AccountCreatedResponse:
-    """Registers an account and its admin user, and welcomes them by email."""
+    """Registers an account and its admin user."""
     with _body_rules():
         command = body.to_command()
     created = container.register_account().execute(command)
