@@ -51,7 +51,7 @@ def strip_regions(text: str, keep: dict[str, bool], where: Path) -> str:
         kept = all(any(keep[k] for k in kind.split("|")) for kind in open_regions)
         if project or marker or not kept:
             if before is None:
-                before = len(out) - len("".join(out).rstrip("\n").splitlines(keepends=True))
+                before = next((n for n, kept in enumerate(reversed(out)) if kept.strip()), len(out))
                 pending = []
         elif before is not None and not line.strip():
             pending.append(line)
@@ -76,12 +76,9 @@ def strip_regions(text: str, keep: dict[str, bool], where: Path) -> str:
     return "".join(out)
 
 
-def collapse_blank_lines(text: str) -> str:
-    """At most two blank lines in a row, one inside a block, and none at the end: what a
-    region's removal leaves is formatted as if it had never been there."""
-    text = re.sub(r"\n{4,}", "\n\n\n", text)
-    text = re.sub(r"\n\n\n+(?=[ \t]+\S)", "\n\n", text)
-    # No blank line opens the body of a class or function.
+def tidy_python(text: str) -> str:
+    """What ruff format wants where a region went and strip_regions cannot see it: no blank
+    line opening the body of a class or function, none at the end of the module."""
     text = re.sub(r"^([ \t]*(?:class|def|async def) [^\n]*:\n)\n+", r"\1", text, flags=re.M)
     return text.rstrip("\n") + "\n" if text.strip() else text
 
@@ -171,7 +168,7 @@ def main() -> None:
             continue  # binary: copied as it is
         new = strip_regions(text, keep, path)
         if new != text and path.suffix == ".py":
-            new = collapse_blank_lines(prune_imports(new, path))
+            new = tidy_python(prune_imports(new, path))
         new = rename(new, args.name, args.prefix, args.description)
         if new != text:
             path.write_text(new, encoding="utf-8")

@@ -45,7 +45,7 @@ def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str
 
 
 def copier(*arguments: str, cwd: Path = TEMPLATE) -> None:
-    run([str(Path(shutil.which("copier") or "copier")), *arguments], cwd)
+    run([shutil.which("copier") or "copier", *arguments], cwd)
 
 
 def render(destination: Path, name: str, example: bool, outbox: bool, ref: str = "HEAD") -> Path:
