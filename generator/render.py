@@ -77,8 +77,11 @@ def strip_regions(text: str, keep: dict[str, bool], where: Path) -> str:
 
 
 def tidy_python(text: str) -> str:
-    """What ruff format wants where a region went and strip_regions cannot see it: no blank
-    line opening the body of a class or function, none at the end of the module."""
+    """What ruff format wants where a region or a pruned import went: at most two blank lines
+    in a row, one inside a block, none opening the body of a class or function, and none at
+    the end of the module."""
+    text = re.sub(r"\n{4,}", "\n\n\n", text)
+    text = re.sub(r"\n\n\n+(?=[ \t]+\S)", "\n\n", text)
     text = re.sub(r"^([ \t]*(?:class|def|async def) [^\n]*:\n)\n+", r"\1", text, flags=re.M)
     return text.rstrip("\n") + "\n" if text.strip() else text
 
