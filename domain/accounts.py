@@ -32,6 +32,8 @@ def account_name(name: str) -> str:
         raise InvalidAccountName(name, "it is empty")
     if len(stripped) > MAX_ACCOUNT_NAME_LENGTH:
         raise InvalidAccountName(name, f"it has more than {MAX_ACCOUNT_NAME_LENGTH} characters")
+    if stripped.isprintable():
+        return stripped  # printable characters are none of the forbidden ones: no need to look
     for character in stripped:
         if unicodedata.category(character) in _FORBIDDEN_CATEGORIES or character in _BIDI_CONTROLS:
             raise InvalidAccountName(

@@ -39,7 +39,10 @@ class LockTimeout(TransientStorageError):
 class InMemoryDatabase:
     def __init__(self, lock_timeout: float = 10.0) -> None:
         self.lock_timeout = lock_timeout
-        self._condition = threading.Condition()
+        # Held briefly by every lock taken or released and every commit; waited on, through the
+        # condition, only by a transaction that wants a lock another one holds.
+        self._mutex = threading.Lock()
+        self._condition = threading.Condition(self._mutex)
         self._rows: dict[str, dict[Key, Row]] = defaultdict(dict)
         self._indexes: dict[tuple[str, Columns], dict[Key, Key]] = defaultdict(dict)
         self._lock_owners: dict[Hashable, MemoryTransaction] = {}
@@ -49,42 +52,41 @@ class InMemoryDatabase:
 
     def committed(self, table: str) -> list[Row]:
         """Copies of the committed rows of a table, for inspection by tests and tools."""
-        with self._condition:
+        with self._mutex:
             return [copy.deepcopy(row) for row in self._rows[table].values()]
 
+    # The reads of one row or one index entry take no lock: a dict's get is atomic, and a
+    # commit replaces a row whole, so a read sees it before the commit or after, never half.
+    # Two reads may straddle a commit, as two statements may at read committed.
     def _committed_row(self, table: str, key: Key) -> Row | None:
-        with self._condition:
-            return self._rows[table].get(key)
+        return self._rows[table].get(key)
 
     def _committed_rows(self, table: str) -> dict[Key, Row]:
-        with self._condition:
+        with self._mutex:
             return dict(self._rows[table])
 
     def _committed_holder(self, table: str, columns: Columns, values: Key) -> Key | None:
-        with self._condition:
-            return self._indexes[(table, columns)].get(values)
+        return self._indexes[(table, columns)].get(values)
 
-    def _acquire(self, owner: MemoryTransaction, resource: Hashable) -> bool:
-        """Waits until no other transaction holds resource; True if owner newly holds it."""
-        with self._condition:
-            holder = self._lock_owners.get(resource)
-            if holder is owner:
-                return False
-            if holder is not None and not self._condition.wait_for(
+    def _acquire(self, owner: MemoryTransaction, resource: Hashable) -> None:
+        """Waits until no other transaction holds resource, then gives it to owner."""
+        with self._mutex:
+            if resource in self._lock_owners and not self._condition.wait_for(
                 lambda: resource not in self._lock_owners, self.lock_timeout
             ):
                 raise LockTimeout(self.lock_timeout)
             self._lock_owners[resource] = owner
-            return True
 
     def _release(self, resources: set[Hashable]) -> None:
-        with self._condition:
+        if not resources:
+            return
+        with self._mutex:
             for resource in resources:
                 del self._lock_owners[resource]
             self._condition.notify_all()
 
     def _apply(self, transaction: MemoryTransaction) -> None:
-        with self._condition:
+        with self._mutex:
             for table, rows in transaction.writes.items():
                 _merge(self._rows[table], rows)
             for index, entries in transaction.index_writes.items():
@@ -105,7 +107,7 @@ class MemoryTransaction:
     def insert(self, table: Table, rows: list[Row]) -> None:
         declared = constraints(table)
         for row in rows:
-            if any(row.get(column) is None for column in declared.required):
+            if None in map(row.get, declared.required):
                 raise StorageError("IntegrityError")  # as SQL's NOT NULL: no value is named
             key = _values(row, declared.key)
             self.lock((table.name, key))
@@ -174,9 +176,11 @@ class MemoryTransaction:
 
     def lock(self, resource: Hashable) -> None:
         """Holds resource until this transaction ends, or the savepoint that took it rolls back."""
-        if self._database._acquire(self, resource):
-            self._locks.add(resource)
-            self._undo_log.append(lambda: self._release({resource}))
+        if resource in self._locks:
+            return
+        self._database._acquire(self, resource)
+        self._locks.add(resource)
+        self._undo_log.append(lambda: self._release({resource}))
 
     def savepoint(self) -> int:
         return len(self._undo_log)
@@ -249,7 +253,7 @@ class MemoryTransaction:
 
 
 def _values(row: Row, columns: Columns) -> Key:
-    return tuple(row[column] for column in columns)
+    return tuple(map(row.__getitem__, columns))
 
 
 def _refers_to(row: Row, columns: Columns, key: Key) -> bool:
