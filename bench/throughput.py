@@ -3,7 +3,7 @@ and the raw driver, and what enclosing `uow.transaction()` blocks add to a regis
 
 from __future__ import annotations
 
-from bench import registration
+from bench import layers, registration
 from bench.databases import Backend
 from bench.drivers import STATEMENTS_PER_REGISTRATION
 from bench.table import Table, micros, ops, times, verdict
@@ -20,6 +20,8 @@ def registration_rows(table: Table, backends: list[Backend], rounds: int, count:
         "pooled hash": lambda: pooled.hash(registration.PASSWORD),
         "command": registration.command,
         "memory d": bare.register,
+        "memory e": layers.use_cases_alone(pooled),
+        "memory u": layers.on_unchecked_rows(pooled),
     }
     for backend in backends:
         name = backend.name
@@ -68,6 +70,8 @@ def registration_rows(table: Table, backends: list[Backend], rounds: int, count:
     table.row("(b) hand-written SQLAlchemy Session, same writes and savepoint", figures("b", sql))
     table.row("(c) raw driver (sqlite3, psycopg 3), same statements", figures("c", sql))
     table.row("(d) bare dicts: same rows, checks, hash and validation", figures("d", ["memory"]))
+    table.row("(e) the use cases on a unit of work that stores nothing", figures("e", ["memory"]))
+    table.row("(u) (a) over a row store that checks nothing", figures("u", ["memory"]))
     by_backend = {backend.name: backend for backend in backends}
     if "postgres" in by_backend:
         postgres = by_backend["postgres"]
@@ -88,6 +92,10 @@ def registration_rows(table: Table, backends: list[Backend], rounds: int, count:
     table.row(
         "a/d", {"memory": times(memory_over_bare)}, f"memory {verdict(memory_over_bare, 1.3)}"
     )
+    for layer, label in (("e", "the use cases alone"), ("u", "with the engine, rows unchecked")):
+        table.row(
+            f"{layer}/d: {label}", {"memory": times(timings.ratio(f"memory {layer}", "memory d"))}
+        )
     if "postgres" in names:
         speedup = timings.ratio("postgres a", "memory a")
         table.row(
