@@ -1,5 +1,5 @@
 """Where a registration's time goes on memory, layer by layer: (e) the use cases alone, with
-their command, hash and entities, on a unit of work that stores nothing; (u) the same on keel's
+their command, hash and entities, on a unit of work that stores nothing; (u) the same on the
 transaction engine and repositories over a row store that checks nothing. (e) against the bare
 dicts (d) is what the use cases cost; (u) over (e) the engine and repositories; (a) over (u)
 the memory store's guarantees: isolation, constraints, locks, undo and copies.
