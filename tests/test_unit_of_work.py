@@ -12,9 +12,13 @@ import time
 import traceback
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from adapters.memory import database as memory_database
+from adapters.memory.database import InMemoryDatabase
+from adapters.storage import Key
 from application.errors import (
     ConcurrentUpdate,
     NestedDurableTransaction,
@@ -24,7 +28,14 @@ from application.errors import (
     TransactionError,
 )
 from domain.errors import NotFound
-from tests.widgets import Widget, WidgetBackend, WidgetNameTaken, WidgetUnitOfWork, widgets
+from tests.widgets import (
+    InMemoryWidgetUnitOfWork,
+    Widget,
+    WidgetBackend,
+    WidgetNameTaken,
+    WidgetUnitOfWork,
+    widgets,
+)
 
 
 class Boom(Exception):
@@ -529,6 +540,38 @@ def test_a_child_written_while_another_transaction_deletes_its_parent_is_refused
 
     assert outcome == ["refused"]
     assert names(uow, "parent", "child") == []
+
+
+def test_a_memory_commit_is_seen_whole_by_a_reader_arriving_midway_as_sql_makes_it_by_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Memory only: a SQL database applies a commit atomically; the memory store must do it
+    # itself. The reader arrives between the commit's rows and its unique index entries.
+    uow = InMemoryWidgetUnitOfWork(InMemoryDatabase())
+    widget = Widget(name="ada")
+    seen: list[tuple[bool, bool]] = []
+
+    def read() -> None:
+        with uow.transaction():
+            rows = uow.active_transaction().handle
+            by_key = rows.get(widgets, (widget.id,)) is not None
+            seen.append((by_key, rows.find(widgets, "name", "ada") != []))
+
+    reader = threading.Thread(target=read)
+    merge = memory_database._merge
+
+    def merge_then_let_the_reader_in(committed: dict[Key, Any], writes: dict[Key, Any]) -> None:
+        merge(committed, writes)
+        if not reader.is_alive() and not seen:
+            reader.start()
+            reader.join(timeout=0.2)  # room to read half a commit, if nothing holds it off
+
+    monkeypatch.setattr(memory_database, "_merge", merge_then_let_the_reader_in)
+    with uow.transaction():
+        uow.widgets.add(widget)
+    reader.join()
+
+    assert seen == [(True, True)]
 
 
 @pytest.fixture

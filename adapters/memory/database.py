@@ -39,8 +39,9 @@ class LockTimeout(TransientStorageError):
 class InMemoryDatabase:
     def __init__(self, lock_timeout: float = 10.0) -> None:
         self.lock_timeout = lock_timeout
-        # Held briefly by every lock taken or released and every commit; waited on, through the
-        # condition, only by a transaction that wants a lock another one holds.
+        # Held briefly by every read of committed rows, every lock taken or released and every
+        # commit; waited on, through the condition, by a transaction that wants a lock another
+        # one holds.
         self._mutex = threading.Lock()
         self._condition = threading.Condition(self._mutex)
         self._rows: dict[str, dict[Key, Row]] = defaultdict(dict)
@@ -55,18 +56,19 @@ class InMemoryDatabase:
         with self._mutex:
             return [copy.deepcopy(row) for row in self._rows[table].values()]
 
-    # The reads of one row or one index entry take no lock: a dict's get is atomic, and a
-    # commit replaces a row whole, so a read sees it before the commit or after, never half.
-    # Two reads may straddle a commit, as two statements may at read committed.
+    # Reads take the mutex too, so that a commit is seen whole or not at all: without it, a
+    # read could land between the rows and the index entries of one commit.
     def _committed_row(self, table: str, key: Key) -> Row | None:
-        return self._rows[table].get(key)
+        with self._mutex:
+            return self._rows[table].get(key)
 
     def _committed_rows(self, table: str) -> dict[Key, Row]:
         with self._mutex:
             return dict(self._rows[table])
 
     def _committed_holder(self, table: str, columns: Columns, values: Key) -> Key | None:
-        return self._indexes[(table, columns)].get(values)
+        with self._mutex:
+            return self._indexes[(table, columns)].get(values)
 
     def _acquire(self, owner: MemoryTransaction, resource: Hashable) -> None:
         """Waits until no other transaction holds resource, then gives it to owner."""
