@@ -16,7 +16,7 @@ USER_COLUMNS = "id, account_id, email, password_hash, role, version"
 NOTIFICATION_COLUMNS = (
     "id, kind, about, recipient, idempotency_key, payload, status, attempts, next_attempt_at"
 )
-# What each registration sends: BEGIN, 2 INSERTs, SAVEPOINT, INSERT, COMMIT.
+# What each registration sends: BEGIN, 2 INSERTs, SAVEPOINT, INSERT, COMMIT (no pool, no ping).
 STATEMENTS_PER_REGISTRATION = 6
 
 

@@ -207,7 +207,8 @@ class BareDicts:
 
 
 def statements_per_registration(backend: Backend, operation: Operation, runs: int = 5) -> float:
-    """What the client sends per registration on this engine: statements, BEGIN and COMMIT."""
+    """What the client sends per registration on this engine: statements, BEGIN and COMMIT,
+    and the pool's pre-ping when it is on."""
     sent: list[str] = []
 
     def count(*_: object) -> None:
@@ -217,6 +218,10 @@ def statements_per_registration(backend: Backend, operation: Operation, runs: in
     listeners = [("before_cursor_execute", count), ("commit", count)]
     if engine.dialect.name == "postgresql":  # psycopg sends BEGIN itself; SQLite's is a statement
         listeners.append(("begin", count))
+    if backend.container.config.database_pool_pre_ping():
+        # Each checkout first asks the server whether the connection still lives: a round trip
+        # that no statement event sees.
+        listeners.append(("checkout", count))
     for name, listener in listeners:
         event.listen(engine, name, listener)
     try:

@@ -80,7 +80,7 @@ def registration_rows(table: Table, backends: list[Backend], rounds: int, count:
             "b": registration.statements_per_registration(postgres, variants["postgres b"]),
         }
         table.row(
-            "statements per registration on postgres: a / b / c",
+            "round trips per registration on postgres (pre-ping included): a / b / c",
             {"postgres": f"{sent['a']:g} / {sent['b']:g} / {STATEMENTS_PER_REGISTRATION}"},
             "a needs no statement b does not: " + ("met" if sent["a"] <= sent["b"] else "NOT met"),
         )
