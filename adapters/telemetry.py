@@ -8,11 +8,12 @@ one process (the tests') each report to their own.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, Protocol, TypeVar
 
 from asgi_correlation_id import correlation_id
 from opentelemetry import trace
@@ -36,8 +37,6 @@ from adapters.sqlalchemy.errors import storage_error
 from application.ports import DeliveryStatus, OutboxEntry, RelayMonitor, UnitOfWork
 from application.relay import Unmonitored
 from domain.errors import DomainError
-
-UseCaseT = TypeVar("UseCaseT")
 
 # W3C Trace Context: the `traceparent` an outbox row keeps, so the relay can link to it.
 # >>> outbox
@@ -90,25 +89,34 @@ def current_traceparent() -> str | None:
 # <<< outbox
 
 
-class TracedUseCase:
-    """A use case whose every `execute` is a span named after it; it answers as the use case."""
+class Traceable(Protocol):
+    """What can be traced: anything with an `execute`, as every use case has."""
 
-    def __init__(self, use_case: Any, tracer: Tracer) -> None:
-        self._use_case = use_case
-        self._tracer = tracer
-        self._name = type(use_case).__name__
+    def execute(self, *args: Any, **kwargs: Any) -> Any: ...
 
-    def execute(self, *arguments: Any) -> Any:
+
+UseCaseT = TypeVar("UseCaseT", bound=Traceable)
+
+
+def traced(use_case: UseCaseT, telemetry: Telemetry | None) -> UseCaseT:
+    """The use case itself, each of its `execute` calls a span named after it while telemetry
+    is on: still the same object, of its own type."""
+    if telemetry is None:
+        return use_case
+    tracer, name, execute = telemetry.tracer, type(use_case).__name__, use_case.execute
+
+    @functools.wraps(execute)
+    def in_a_span(*args: Any, **kwargs: Any) -> Any:
         # The request id joins a trace to the log lines of its request.
         request_id = correlation_id.get()
         request = {"keel.request_id": request_id} if request_id else {}
         # The SDK would record an exception's message, which may quote the input (an email):
         # the span keeps its kind only. A refusal by the rules is an answer, not an error.
-        with self._tracer.start_as_current_span(
-            self._name, attributes=request, record_exception=False, set_status_on_exception=False
+        with tracer.start_as_current_span(
+            name, attributes=request, record_exception=False, set_status_on_exception=False
         ) as span:
             try:
-                return self._use_case.execute(*arguments)
+                return execute(*args, **kwargs)
             except DomainError as refusal:
                 span.set_attribute("keel.refused", type(refusal).__name__)
                 raise
@@ -116,12 +124,8 @@ class TracedUseCase:
                 span.set_status(Status(StatusCode.ERROR, type(error).__name__))
                 raise
 
-
-def traced(use_case: UseCaseT, telemetry: Telemetry | None) -> UseCaseT:
-    """The use case in a span of its own; the use case itself when telemetry is off."""
-    if telemetry is None:
-        return use_case
-    return cast(UseCaseT, TracedUseCase(use_case, telemetry.tracer))  # the same `execute`
+    use_case.execute = in_a_span  # type: ignore[method-assign]  # this object's alone
+    return use_case
 
 
 def trace_statements(engine: Engine, telemetry: Telemetry | None) -> Engine:

@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 
 from adapters.sqlalchemy.database import create_schema
 from bench.drivers import RawPostgres, RawSqlite
-from bootstrap import Container, Settings, build_container
+from bootstrap import Container, build_container
+from settings import Settings
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

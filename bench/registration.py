@@ -218,7 +218,7 @@ def statements_per_registration(backend: Backend, operation: Operation, runs: in
     listeners = [("before_cursor_execute", count), ("commit", count)]
     if engine.dialect.name == "postgresql":  # psycopg sends BEGIN itself; SQLite's is a statement
         listeners.append(("begin", count))
-    if backend.container.config.database_pool_pre_ping():
+    if backend.container.settings().database_pool_pre_ping:
         # Each checkout first asks the server whether the connection still lives: a round trip
         # that no statement event sees.
         listeners.append(("checkout", count))

@@ -47,8 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     arguments = parser.parse_args(argv)
     # Only once a command runs: not for --help.
-    from bootstrap import Settings, build_container
+    from bootstrap import build_container
     from entrypoints.logs import configure_logging
+    from settings import Settings
 
     try:
         settings = Settings()
@@ -175,7 +176,7 @@ def _relay(container: Container, arguments: argparse.Namespace) -> int:
     stopping = threading.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: stopping.set())
-    idle = container.config.relay_poll_seconds()
+    idle = container.settings().relay_poll_seconds
     print(f"{PROG}: relay started; stop it with Ctrl-C or SIGTERM", file=sys.stderr, flush=True)
     # A signal only sets the flag: the batch in flight is finished and recorded first.
     while not stopping.is_set():
@@ -217,7 +218,7 @@ def _serve(container: Container, arguments: argparse.Namespace) -> int:
     # FastAPI and uvicorn: only the command that serves pays for loading them.
     import uvicorn
 
-    if container.config.backend() == "sqlalchemy" and container.engine().dialect.name == "sqlite":
+    if container.settings().backend == "sqlalchemy" and container.engine().dialect.name == "sqlite":
         # An embedded database belongs to this process; a shared server's schema is changed
         # on purpose with `keel db`, never as a side effect of starting a server.
         from adapters.sqlalchemy.migrations import upgrade  # Alembic: only when it migrates
@@ -238,7 +239,7 @@ def _serve(container: Container, arguments: argparse.Namespace) -> int:
 
 
 def _migrate_database(container: Container, arguments: argparse.Namespace) -> int:
-    if container.config.backend() == "memory":
+    if container.settings().backend == "memory":
         print(f"{PROG}: the memory backend has no schema", file=sys.stderr)
         return 0
     # Alembic: only the commands that migrate pay for loading it.

@@ -21,7 +21,7 @@ fails (Alembic, ruff), every file is put back as it was.
 
 Standard library only: it runs the alembic and ruff of the virtual environment whose Python
 runs it. The database it migrates is a throwaway SQLite file, named to Alembic through the
-settings' variable (bootstrap.py's env_prefix + DATABASE_URL).
+settings' variable (settings.py's env_prefix + DATABASE_URL).
 """
 
 from __future__ import annotations
@@ -501,9 +501,9 @@ class Alembic:
 
     @classmethod
     def find(cls, database: Path) -> Alembic:
-        match = re.search(r"env_prefix\s*=\s*[\"']([A-Za-z0-9_]*)[\"']", read(Path("bootstrap.py")))
+        match = re.search(r"env_prefix\s*=\s*[\"']([A-Za-z0-9_]*)[\"']", read(Path("settings.py")))
         if match is None:
-            raise Refusal("no env_prefix in bootstrap.py's Settings: cannot name the database")
+            raise Refusal("no env_prefix in settings.py's Settings: cannot name the database")
         ini = configparser.ConfigParser(defaults={"here": str(ROOT)})
         if not ini.read(ROOT / "alembic.ini") or not ini.has_option("alembic", "script_location"):
             raise Refusal("alembic.ini has no script_location")

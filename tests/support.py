@@ -17,9 +17,10 @@ from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.tables import metadata
 from application.commands import CreateAccountCommand
 from application.ports import EmailMessage, PasswordHasher, UnitOfWork
-from bootstrap import Container, Settings, build_container
+from bootstrap import Container, build_container
 from domain.email import Email
 from domain.notifications import Notification
+from settings import Settings
 from tests.postgres_server import PostgresUnavailable, ThrowawayPostgres
 
 BACKENDS = ["memory", "sqlite", "postgres"]
@@ -98,13 +99,13 @@ class Backend:
 
     @property
     def uow(self) -> UnitOfWork:
-        uow: UnitOfWork = self.container.unit_of_work()
-        return uow
+        return self.container.unit_of_work()
 
     # >>> outbox
     @property
     def sender(self) -> RecordingEmailSender:
-        sender: RecordingEmailSender = self.container.email_sender()
+        sender = self.container.email_sender()
+        assert isinstance(sender, RecordingEmailSender)
         return sender
 
     # <<< outbox

@@ -8,7 +8,8 @@ from sqlalchemy.pool import QueuePool
 
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from bootstrap import Settings, build_container
+from bootstrap import build_container
+from settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -60,8 +61,8 @@ def test_the_engine_takes_its_pool_and_pre_ping_from_the_settings() -> None:
 def test_by_default_there_is_a_request_thread_per_connection_the_pool_can_open() -> None:
     settings = Settings(database_pool_size=4, database_max_overflow=2)
 
-    assert settings.http_threads == 6
-    assert Settings(http_threads=40).http_threads == 40
+    assert settings.http_thread_limit == 6
+    assert Settings(http_threads=40).http_thread_limit == 40
 
 
 def test_the_served_app_runs_its_routes_on_as_many_threads_as_the_settings_say() -> None:

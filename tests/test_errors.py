@@ -11,10 +11,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from bootstrap import Settings, build_container
+from bootstrap import build_container
 from domain.errors import DomainError
 from entrypoints.cli import EXIT_BAD_INPUT, EXIT_REFUSED, exit_code_for
 from entrypoints.http.app import create_app
+from settings import Settings
 
 # Imported so that every domain error the application defines is a subclass by now.
 DEFINING_MODULES = [

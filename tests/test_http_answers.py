@@ -15,8 +15,9 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
 
 from application.errors import TransientStorageError
-from bootstrap import Settings, build_container
+from bootstrap import build_container
 from entrypoints.http.app import create_app
+from settings import Settings
 
 INTERNALS = "connection to db.internal:5432 failed for role service_admin"
 

@@ -19,6 +19,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy.exc import DBAPIError
 
 from adapters.sqlalchemy.database import create_engine
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.telemetry import Telemetry, exporting_to
 from adapters.telemetry import traced as traced_use_case
 from application.ports import EmailMessage
@@ -200,7 +201,9 @@ def test_on_sql_backends_the_statement_of_a_readiness_check_is_a_span_in_its_tra
 def test_on_sql_backends_a_failed_statement_span_names_the_error_never_the_values(
     traced_sql_backend: Traced,
 ) -> None:
-    engine = traced_sql_backend.backend.container.unit_of_work().engine
+    uow = traced_sql_backend.backend.container.unit_of_work()
+    assert isinstance(uow, SqlAlchemyUnitOfWork)
+    engine = uow.engine
     secret = "SELECT email FROM nowhere WHERE email = 'victim@example.com'"
 
     with pytest.raises(DBAPIError), engine.connect() as connection:

@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application.commands import InviteMemberCommand
 from application.errors import Unavailable
-from bootstrap import Container, Settings, build_container
+from bootstrap import Container, build_container
 from domain.accounts import AccountId, UserId
 from domain.errors import DomainError
 from entrypoints.http import errors
@@ -40,6 +40,7 @@ from entrypoints.http.schemas import (
     UserResponse,
 )
 from entrypoints.logs import configure_logging
+from settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +62,13 @@ _WITH_BODY: dict[int | str, dict[str, Any]] = {
 
 def create_app(container: Container) -> FastAPI:
     """The API over the container's use cases, on whichever backend the container wires."""
-    docs = container.config.http_docs()
+    docs = container.settings().http_docs
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # The threads that run the `def` routes: anyio's default limiter, one per event loop.
         threads = anyio.to_thread.current_default_thread_limiter()
-        threads.total_tokens = container.config.http_threads()
+        threads.total_tokens = container.settings().http_thread_limit
         yield
 
     app = FastAPI(
@@ -94,7 +95,7 @@ def create_app(container: Container) -> FastAPI:
     # Middleware added later wraps what was added before: headers and request ids reach
     # every answer, a 413 and a 500 too.
     app.add_middleware(AnswerUnexpectedErrors)
-    app.add_middleware(LimitRequestBody, max_bytes=container.config.http_max_body_bytes())
+    app.add_middleware(LimitRequestBody, max_bytes=container.settings().http_max_body_bytes)
     app.add_middleware(SecurityHeaders)
     # Every request gets an id: X-Request-ID when it is a well-formed UUID, else a new one.
     # It is echoed in the response and carried by every log line of the request.
@@ -133,7 +134,7 @@ Wired = Annotated[Container, Depends(_container)]
 # >>> example
 def _within_rate_limit(request: Request, container: Wired) -> None:
     """Counts the request against its client's registration limit; 429 past it."""
-    if not container.config.rate_limit_enabled():
+    if not container.settings().rate_limit_enabled:
         return
     # The peer's address; behind a proxy, uvicorn's --proxy-headers makes it the client's.
     client = request.client.host if request.client else "unknown"
