@@ -1,5 +1,7 @@
-"""The settings, read from the environment with the prefix KEEL_: `database_url` from
-KEEL_DATABASE_URL. One group of fields per concern; `Settings` is all of them at once.
+"""The settings, one group of fields per concern; `Settings` is all of them at once.
+
+Each is read from the environment variable of its name with the prefix, e.g. `database_url`
+from KEEL_DATABASE_URL.
 
 A refused value is never quoted back in an error: it may be a URL with a password in it.
 """

@@ -9,15 +9,12 @@ from typing import assert_type
 from dependency_injector import providers
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from adapters.telemetry import Telemetry
-
-# >>> example
 from application.accounts import InviteMember, RegisterAccount
 from application.health import CheckHealth
-
-# <<< example
-# >>> outbox
 from application.outbox import GetOutboxStatus
 from application.ports import UnitOfWork
 from application.queries import GetAccount
@@ -25,18 +22,22 @@ from application.relay import NotificationRelay
 from bootstrap import build_container
 from settings import Settings
 
-# <<< outbox
-
 
 def test_the_container_provides_each_use_case_as_its_own_type_even_when_traced() -> None:
     container = build_container(Settings(database_url="memory://"))
-    telemetry = Telemetry(TracerProvider(shutdown_on_exit=False), MeterProvider())
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider(shutdown_on_exit=False)
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    telemetry = Telemetry(tracer_provider, MeterProvider(shutdown_on_exit=False))
     container.telemetry.override(providers.Object(telemetry))
 
     assert isinstance(assert_type(container.settings(), Settings), Settings)
     assert isinstance(assert_type(container.telemetry(), Telemetry | None), Telemetry)
     assert_type(container.unit_of_work(), UnitOfWork)
-    assert isinstance(assert_type(container.check_health(), CheckHealth), CheckHealth)
+    check_health = assert_type(container.check_health(), CheckHealth)
+    check_health.execute()
+    assert isinstance(check_health, CheckHealth)
+    assert [span.name for span in spans.get_finished_spans()] == ["CheckHealth"]
     # >>> example
     assert isinstance(assert_type(container.register_account(), RegisterAccount), RegisterAccount)
     assert isinstance(assert_type(container.invite_member(), InviteMember), InviteMember)
