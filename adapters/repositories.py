@@ -13,9 +13,9 @@ from asgi_correlation_id import correlation_id
 
 from adapters import tables
 from adapters.aggregates import Aggregate, AggregateRepository, Children
+from adapters.guard import repository
 from adapters.storage import RowStore, UniqueViolation
 from adapters.telemetry import current_traceparent
-from adapters.transactions import repository
 from application.ports import EmailMessage
 from domain.accounts import Account, User
 from domain.email import Email

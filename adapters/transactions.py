@@ -1,14 +1,12 @@
 """The semantics of `uow.transaction()`, written once so every unit of work obeys them alike.
 
-A backend supplies six storage hooks (begin, commit, rollback, and the three savepoint
-operations); the application declares its repositories with `repository(...)`. This module
+A backend gives `begin()`, which returns a Handle to one transaction of its own; this module
 decides what nests, what commits, what a failed call dooms, and when on_commit callbacks run.
-It knows no entity: adding one never changes it.
+It knows no entity, nor any repository (guard.py declares those): adding one never changes it.
 """
 
 from __future__ import annotations
 
-import abc
 import asyncio
 import logging
 import threading
@@ -16,7 +14,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Generic, TypeVar, cast, overload
+from typing import Any, Generic, Protocol, TypeVar
 
 from application.errors import (
     NestedDurableTransaction,
@@ -28,9 +26,23 @@ from domain.errors import NotFound
 
 logger = logging.getLogger(__name__)
 
-HandleT = TypeVar("HandleT")
-SavepointT = TypeVar("SavepointT")
-RepositoryT = TypeVar("RepositoryT")
+
+class Handle(Protocol):
+    """One transaction of a backend, begun by its `begin()`: what the engine asks of it."""
+
+    def commit(self) -> None:
+        """Commits; whether it succeeds or raises, the handle is finished afterwards."""
+
+    def rollback(self) -> None: ...
+
+    def savepoint(self) -> object:
+        """Marks the point a `rollback_to` returns to. A savepoint is never released on its
+        own: the outermost commit keeps what it holds, the outermost rollback undoes it."""
+
+    def rollback_to(self, savepoint: Any) -> None: ...
+
+
+HandleT = TypeVar("HandleT", bound=Handle)
 
 
 @dataclass(slots=True)
@@ -98,63 +110,16 @@ class Transaction(Generic[HandleT]):
             raise
 
 
-class GuardedRepository:
-    """A repository as the application sees it: each method call goes through
-    Transaction.call, so a repository kept in a variable still refuses a doomed or ended
-    transaction, and no repository method can forget the doom rule."""
-
-    def __init__(self, repository: object, transaction: Transaction[Any]) -> None:
-        self._repository = repository
-        self._transaction = transaction
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self._repository, name)
-        transaction = self._transaction
-        return lambda *args, **kwargs: transaction.call(method, *args, **kwargs)
-
-
-class repository(Generic[RepositoryT]):  # noqa: N801  (read as a field declaration)
-    """Declares a repository on a unit of work, e.g. `accounts = repository(Accounts)`.
-
-    `build` receives the transaction's handle (the backend's connection to its rows); the
-    repository is built once per transaction, on first use, and handed out guarded.
-    """
-
-    def __init__(self, build: Callable[[Any], RepositoryT]) -> None:
-        self._build = build
-        self._name = ""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._name = name
-
-    @overload
-    def __get__(self, uow: None, owner: type) -> repository[RepositoryT]: ...
-
-    @overload
-    def __get__(self, uow: TransactionalUnitOfWork[Any, Any], owner: type) -> RepositoryT: ...
-
-    def __get__(
-        self, uow: TransactionalUnitOfWork[Any, Any] | None, owner: type
-    ) -> repository[RepositoryT] | RepositoryT:
-        if uow is None:
-            return self
-        transaction = uow.active_transaction()
-        built = transaction.repositories.get(self._name)
-        if built is None:
-            built = GuardedRepository(self._build(transaction.handle), transaction)
-            transaction.repositories[self._name] = built
-        return cast(RepositoryT, built)
-
-
-class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
-    """A unit of work whose transactions nest. Share ONE instance (a container singleton):
-    nesting is found through this instance's context variable, so a second instance would
-    open an unrelated transaction instead of a savepoint.
+class TransactionalUnitOfWork(Generic[HandleT]):
+    """A unit of work whose transactions nest, over a backend's `begin`. Share ONE instance (a
+    container singleton): nesting is found through this instance's context variable, so a
+    second instance would open an unrelated transaction instead of a savepoint.
 
     This class owns the state machine: blocks only call `_enter` and `_exit`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, begin: Callable[[], HandleT]) -> None:
+        self._begin = begin
         # A context variable, not a thread-local: asyncio tasks get their own transactions too.
         self._current: ContextVar[Transaction[HandleT] | None] = ContextVar(
             f"{type(self).__name__}-{id(self)}", default=None
@@ -196,9 +161,7 @@ class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
             current.blocks.append(Block(opened_by=block, joined=True))
         else:
             current.blocks[-1].raise_if_doomed()
-            current.blocks.append(
-                Block(opened_by=block, savepoint=self._begin_savepoint(current.handle))
-            )
+            current.blocks.append(Block(opened_by=block, savepoint=current.handle.savepoint()))
 
     def _exit(self, block: object, error: BaseException | None) -> None:
         transaction = self._current_transaction()
@@ -218,15 +181,13 @@ class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
         parent = transaction.blocks[-1]
         failure = error if error is not None else block.failure
         if failure is None:
-            if not block.joined:
-                self._release_savepoint(transaction.handle, cast(SavepointT, block.savepoint))
             parent.callbacks.extend(block.callbacks)
             return
         if block.joined:
             parent.failure = failure  # nothing can undo a joined block alone
         else:
             try:
-                self._rollback_savepoint(transaction.handle, cast(SavepointT, block.savepoint))
+                transaction.handle.rollback_to(block.savepoint)
             except Exception:
                 # The savepoint cannot be rolled back (the connection died, say): nothing of
                 # the transaction can be kept, and the failure that got here is the news.
@@ -260,34 +221,15 @@ class TransactionalUnitOfWork(abc.ABC, Generic[HandleT, SavepointT]):
     def _close(self, transaction: Transaction[HandleT], commit: bool) -> None:
         try:
             if commit:
-                self._commit(transaction.handle)
+                transaction.handle.commit()
             else:
-                self._rollback(transaction.handle)
+                transaction.handle.rollback()
         finally:
             transaction.closed = True
             # The repositories point back at the transaction: unlinked, both are freed as the
             # block ends, not left for the garbage collector.
             transaction.repositories.clear()
             self._current.set(None)
-
-    @abc.abstractmethod
-    def _begin(self) -> HandleT: ...
-
-    @abc.abstractmethod
-    def _commit(self, handle: HandleT) -> None:
-        """Commits; whether it succeeds or raises, the handle is finished afterwards."""
-
-    @abc.abstractmethod
-    def _rollback(self, handle: HandleT) -> None: ...
-
-    @abc.abstractmethod
-    def _begin_savepoint(self, handle: HandleT) -> SavepointT: ...
-
-    @abc.abstractmethod
-    def _release_savepoint(self, handle: HandleT, savepoint: SavepointT) -> None: ...
-
-    @abc.abstractmethod
-    def _rollback_savepoint(self, handle: HandleT, savepoint: SavepointT) -> None: ...
 
 
 class TransactionBlock:
@@ -299,9 +241,7 @@ class TransactionBlock:
     entered, and what it opened is kept on the transaction of the thread or task that entered
     it. So one block object may be kept and entered again, nested or from several threads."""
 
-    def __init__(
-        self, uow: TransactionalUnitOfWork[Any, Any], durable: bool, savepoint: bool
-    ) -> None:
+    def __init__(self, uow: TransactionalUnitOfWork[Any], durable: bool, savepoint: bool) -> None:
         self._uow = uow
         self._durable = durable
         self._savepoint = savepoint

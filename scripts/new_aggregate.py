@@ -316,7 +316,7 @@ from domain.${names} import ${Name}, ${Name}Id, ${Name}Note
     REPOSITORIES: """\
 from adapters import tables
 from adapters.aggregates import Aggregate, AggregateRepository, Children
-from adapters.transactions import repository
+from adapters.guard import repository
 from domain.${names} import ${Name}
 from domain.errors import ${Name}NameTaken
 """,

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from adapters.memory import database as memory_database
-from adapters.memory.database import InMemoryDatabase
+from adapters.memory.database import InMemoryDatabase, MemoryTransaction
+from adapters.sqlalchemy.database import SqlRows
 from adapters.storage import Key
 from application.errors import (
     ConcurrentUpdate,
@@ -575,16 +576,15 @@ def test_a_memory_commit_is_seen_whole_by_a_reader_arriving_midway_as_sql_makes_
 
 
 @pytest.fixture
-def savepoints_that_cannot_roll_back(
-    uow: WidgetUnitOfWork, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
+def savepoints_that_cannot_roll_back(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every savepoint rollback fails, as on a connection that died; the outer block's own
     rollback still works."""
 
     def connection_died(handle: object, savepoint: object) -> None:
         raise StorageError("OperationalError (the connection was lost)")
 
-    monkeypatch.setattr(uow, "_rollback_savepoint", connection_died)
+    for handle in (MemoryTransaction, SqlRows):  # whichever backend the uow is on
+        monkeypatch.setattr(handle, "rollback_to", connection_died)
     yield
     monkeypatch.undo()
 

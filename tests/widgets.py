@@ -15,11 +15,12 @@ from typing import Protocol
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, Uuid
 
 from adapters.aggregates import Aggregate, AggregateRepository, Children
+from adapters.guard import repository
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.storage import Row, RowStore
 from adapters.tables import NAMING_CONVENTION
-from adapters.transactions import TransactionBlock, repository
+from adapters.transactions import TransactionBlock
 from domain.errors import Conflict
 
 
