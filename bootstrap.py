@@ -12,13 +12,13 @@ from dependency_injector import containers, providers
 from pydantic import SecretStr
 from sqlalchemy.pool import NullPool
 
-from adapters.clock import SystemClock
 from adapters.email import ConsoleEmailSender, RecordingEmailSender, SmtpEmailSender
-from adapters.memory.database import InMemoryDatabase
+from adapters.kit.clock import SystemClock
+from adapters.kit.memory.database import InMemoryDatabase
+from adapters.kit.sqlalchemy.database import create_engine
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.passwords import Argon2PasswordHasher, BoundedPasswordHasher
 from adapters.rate_limits import RateLimiter
-from adapters.sqlalchemy.database import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.telemetry import (
     Telemetry,
@@ -29,7 +29,7 @@ from adapters.telemetry import (
     traced,
 )
 from application.accounts import ChangeAccountName, CreateAccount, InviteMember, RegisterAccount
-from application.health import CheckHealth
+from application.kit.health import CheckHealth
 from application.notifications import QueueWelcomeEmail
 from application.outbox import GetOutboxStatus, RetryDeadNotification
 from application.ports import EmailSender, UnitOfWork

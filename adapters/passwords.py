@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import argon2
 
-from application.errors import Overloaded
+from application.kit.errors import Overloaded
 from application.ports import PasswordHasher
 
 ResultT = TypeVar("ResultT")

@@ -12,9 +12,9 @@ from datetime import datetime
 from asgi_correlation_id import correlation_id
 
 from adapters import tables
-from adapters.aggregates import Aggregate, AggregateRepository, Children
-from adapters.guard import repository
-from adapters.storage import RowStore, UniqueViolation
+from adapters.kit.aggregates import Aggregate, AggregateRepository, Children
+from adapters.kit.guard import repository
+from adapters.kit.storage import RowStore, UniqueViolation
 from adapters.telemetry import current_traceparent
 from application.ports import EmailMessage
 from domain.accounts import Account, User

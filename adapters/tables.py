@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from adapters.storage import Row
+from adapters.kit.storage import Row
 from application.ports import DeliveryStatus, EmailMessage, OutboxEntry
 from domain.accounts import Account, AccountId, Invitation, Role, User, UserId
 from domain.email import Email

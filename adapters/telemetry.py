@@ -33,7 +33,7 @@ from opentelemetry.trace import Link, Status, StatusCode, Tracer, TracerProvider
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy import Engine, ExceptionContext, event
 
-from adapters.sqlalchemy.errors import storage_error
+from adapters.kit.sqlalchemy.errors import storage_error
 from application.ports import DeliveryStatus, OutboxEntry, RelayMonitor, UnitOfWork
 from application.relay import Unmonitored
 from domain.errors import DomainError

@@ -11,11 +11,11 @@ from application.commands import (
     InviteMemberCommand,
     QueueWelcomeEmailCommand,
 )
-from application.errors import ConcurrentUpdate, TransientStorageError
+from application.kit.errors import ConcurrentUpdate, TransientStorageError
+from application.kit.retry import retry_on_conflict
+from application.kit.use_case import UseCase
 from application.notifications import QueueWelcomeEmail
 from application.ports import PasswordHasher, UnitOfWork
-from application.retry import retry_on_conflict
-from application.use_case import UseCase
 from domain.accounts import Account, AccountId, Invitation, User, UserId
 from domain.email import Email
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from application.commands import QueueWelcomeEmailCommand
+from application.kit.use_case import UseCase
 from application.ports import Clock, EmailMessage, UnitOfWork
-from application.use_case import UseCase
 from domain.email import Email
 from domain.notifications import Notification, NotificationId
 

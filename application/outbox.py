@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.commands import RetryNotificationCommand
+from application.kit.use_case import UseCase
 from application.ports import Clock, DeadNotification, DeliveryStatus, UnitOfWork
-from application.use_case import UseCase
 from domain.notifications import NotificationId
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlalchemy
 from sqlalchemy import Engine
 
-from adapters.sqlalchemy.database import create_schema
+from adapters.kit.sqlalchemy.database import create_schema
 from bench.drivers import RawPostgres, RawSqlite
 from bootstrap import Container, build_container
 from settings import Settings

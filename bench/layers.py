@@ -15,10 +15,10 @@ from typing import cast
 
 from sqlalchemy import Table
 
-from adapters.clock import SystemClock
-from adapters.memory.database import InMemoryDatabase, MemoryTransaction
+from adapters.kit.clock import SystemClock
+from adapters.kit.memory.database import InMemoryDatabase, MemoryTransaction
+from adapters.kit.storage import Row
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
-from adapters.storage import Row
 from application.accounts import CreateAccount, RegisterAccount
 from application.notifications import QueueWelcomeEmail
 from application.ports import PasswordHasher, UnitOfWork

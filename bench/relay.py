@@ -20,8 +20,8 @@ from multiprocessing.queues import SimpleQueue
 
 from sqlalchemy import Engine, insert, select, update
 
-from adapters.clock import SystemClock
-from adapters.sqlalchemy.database import create_engine, create_schema
+from adapters.kit.clock import SystemClock
+from adapters.kit.sqlalchemy.database import create_engine, create_schema
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.tables import notifications
 from application.ports import EmailMessage, OutboxEntry

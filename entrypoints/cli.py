@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from application.errors import ApplicationError, StorageError, Unavailable
+from application.kit.errors import ApplicationError, StorageError, Unavailable
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound
 
 # The rest is imported where a command needs it, so that `--help` starts at once and no
@@ -221,7 +221,7 @@ def _serve(container: Container, arguments: argparse.Namespace) -> int:
     if container.settings().backend == "sqlalchemy" and container.engine().dialect.name == "sqlite":
         # An embedded database belongs to this process; a shared server's schema is changed
         # on purpose with `keel db`, never as a side effect of starting a server.
-        from adapters.sqlalchemy.migrations import upgrade  # Alembic: only when it migrates
+        from adapters.migrations import upgrade  # Alembic: only when it migrates
 
         upgrade(container.migration_engine())
     # Each worker process builds its app from the environment, as this one read it; with one
@@ -245,7 +245,7 @@ def _migrate_database(container: Container, arguments: argparse.Namespace) -> in
     # Alembic: only the commands that migrate pay for loading it.
     from alembic.util import CommandError
 
-    from adapters.sqlalchemy.migrations import downgrade, upgrade
+    from adapters.migrations import downgrade, upgrade
 
     migrate = upgrade if arguments.direction == "upgrade" else downgrade
     try:

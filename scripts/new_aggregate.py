@@ -46,7 +46,7 @@ BIN = Path(sys.executable).parent  # the venv's bin: its alembic and ruff
 CAMEL_CASE = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)*")
 SNAKE_CASE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 # PostgreSQL cuts longer names short; a unique constraint's name must stay whole, since a
-# violation is recognised by it (adapters/sqlalchemy/database.py).
+# violation is recognised by it (adapters/kit/sqlalchemy/database.py).
 POSTGRES_MAX_IDENTIFIER = 63
 
 ERRORS = Path("domain/errors.py")
@@ -310,13 +310,13 @@ from domain.${names} import ${Name}, ${Name}Id
     TABLES: """\
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, Uuid
 
-from adapters.storage import Row
+from adapters.kit.storage import Row
 from domain.${names} import ${Name}, ${Name}Id, ${Name}Note
 """,
     REPOSITORIES: """\
 from adapters import tables
-from adapters.aggregates import Aggregate, AggregateRepository, Children
-from adapters.guard import repository
+from adapters.kit.aggregates import Aggregate, AggregateRepository, Children
+from adapters.kit.guard import repository
 from domain.${names} import ${Name}
 from domain.errors import ${Name}NameTaken
 """,

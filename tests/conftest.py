@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from adapters.memory.database import InMemoryDatabase
-from adapters.sqlalchemy.database import create_engine, create_schema
+from adapters.kit.memory.database import InMemoryDatabase
+from adapters.kit.sqlalchemy.database import create_engine, create_schema
 from adapters.tables import metadata
 from tests.postgres_server import session_fixture
 from tests.support import (

@@ -11,8 +11,8 @@ import pytest
 from dependency_injector import providers
 from sqlalchemy import Engine, MetaData, delete, text
 
-from adapters.clock import ManualClock
 from adapters.email import RecordingEmailSender
+from adapters.kit.clock import ManualClock
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.tables import metadata
 from application.commands import CreateAccountCommand

@@ -12,7 +12,7 @@ from application.commands import (
     InviteMemberCommand,
     QueueWelcomeEmailCommand,
 )
-from application.errors import ConcurrentUpdate, TransientStorageError
+from application.kit.errors import ConcurrentUpdate, TransientStorageError
 from application.notifications import QueueWelcomeEmail
 from application.ports import DeliveryStatus
 from domain.accounts import DEFAULT_SEAT_LIMIT, AccountId, Invitation, Role

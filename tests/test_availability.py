@@ -16,9 +16,9 @@ from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from adapters.sqlalchemy.database import create_engine
-from adapters.sqlalchemy.errors import storage_error
-from application.errors import TransientStorageError
+from adapters.kit.sqlalchemy.database import create_engine
+from adapters.kit.sqlalchemy.errors import storage_error
+from application.kit.errors import TransientStorageError
 from bootstrap import Container, build_container
 from entrypoints.http.app import create_app
 from tests.support import PASSWORD, Backend, backend_for, postgres_url, registration, settings_for

@@ -15,7 +15,7 @@ import httpx2 as httpx
 import pytest
 from sqlalchemy import text
 
-from adapters.sqlalchemy.database import create_engine, create_schema
+from adapters.kit.sqlalchemy.database import create_engine, create_schema
 from bootstrap import build_container
 from entrypoints.cli import main
 from tests.support import CHEAP_HASHING, PASSWORD, queue_emails

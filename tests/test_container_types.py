@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from adapters.telemetry import Telemetry
 from application.accounts import InviteMember, RegisterAccount
-from application.health import CheckHealth
+from application.kit.health import CheckHealth
 from application.outbox import GetOutboxStatus
 from application.ports import UnitOfWork
 from application.queries import GetAccount

@@ -21,7 +21,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from adapters.clock import ManualClock
+from adapters.kit.clock import ManualClock
 from application.commands import CreateAccountCommand
 from domain.accounts import Account, User
 from domain.email import Email

@@ -20,7 +20,7 @@ from settings import Settings
 # Imported so that every domain error the application defines is a subclass by now.
 DEFINING_MODULES = [
     "domain.errors",
-    "application.errors",
+    "application.kit.errors",
     # >>> example
     "domain.accounts",
     "application.accounts",

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
 
-from application.errors import TransientStorageError
+from application.kit.errors import TransientStorageError
 from bootstrap import build_container
 from entrypoints.http.app import create_app
 from settings import Settings

@@ -15,7 +15,7 @@ from dependency_injector import providers
 from fastapi.testclient import TestClient
 
 from adapters.passwords import BoundedPasswordHasher
-from application.errors import Overloaded
+from application.kit.errors import Overloaded
 from bootstrap import Container, build_container
 from entrypoints.http.app import create_app
 from settings import Settings

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from dependency_injector import providers
 
-from adapters.clock import ManualClock, SystemClock
+from adapters.kit.clock import ManualClock, SystemClock
 from adapters.tables import metadata
 from tests.support import Backend, backend_for, queue_emails, registration
 

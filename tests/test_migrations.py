@@ -21,8 +21,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, make_url
 
-from adapters.sqlalchemy.database import create_engine
-from adapters.sqlalchemy.migrations import SCRIPT_LOCATION, downgrade, upgrade
+from adapters.kit.sqlalchemy.database import create_engine
+from adapters.migrations import SCRIPT_LOCATION, downgrade, upgrade
 from adapters.tables import metadata
 from entrypoints.cli import main
 from tests.support import postgres_url

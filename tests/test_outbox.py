@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from dependency_injector import providers
 
-from adapters.clock import ManualClock
 from adapters.email import RecordingEmailSender
+from adapters.kit.clock import ManualClock
 from application.ports import DeliveryStatus, EmailMessage, EmailSender, OutboxEntry
 from application.relay import FailedAttempt, NotificationRelay, RelayReport, RetryPolicy
 from domain.email import Email

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from application.errors import ConcurrentUpdate, StorageError
+from application.kit.errors import ConcurrentUpdate, StorageError
 from domain.accounts import Account, AccountId, Role, User, UserId
 from domain.email import Email
 from domain.errors import EmailAlreadyRegistered, NotFound

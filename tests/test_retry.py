@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from application.errors import ConcurrentUpdate
-from application.retry import retry_on_conflict
+from application.kit.errors import ConcurrentUpdate
+from application.kit.retry import retry_on_conflict
 
 
 class Attempts:

@@ -18,8 +18,8 @@ from aiosmtpd.smtp import AuthResult
 from dependency_injector import providers
 from pydantic import SecretStr
 
-from adapters.clock import ManualClock
 from adapters.email import SmtpEmailSender
+from adapters.kit.clock import ManualClock
 from application.commands import RetryNotificationCommand
 from application.ports import DeliveryStatus, EmailMessage
 from application.relay import NotificationRelay, RetryPolicy

@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy.exc import DBAPIError
 
-from adapters.sqlalchemy.database import create_engine
+from adapters.kit.sqlalchemy.database import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.telemetry import Telemetry, exporting_to
 from adapters.telemetry import traced as traced_use_case

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from adapters.memory import database as memory_database
-from adapters.memory.database import InMemoryDatabase, MemoryTransaction
-from adapters.sqlalchemy.database import SqlRows
-from adapters.storage import Key
-from application.errors import (
+from adapters.kit.memory import database as memory_database
+from adapters.kit.memory.database import InMemoryDatabase, MemoryTransaction
+from adapters.kit.sqlalchemy.database import SqlRows
+from adapters.kit.storage import Key
+from application.kit.errors import (
     ConcurrentUpdate,
     NestedDurableTransaction,
     NoActiveTransaction,
@@ -99,7 +99,7 @@ def test_a_released_savepoint_does_not_survive_an_outer_rollback_on_sqlite_eithe
     widget_backend: WidgetBackend,
 ) -> None:
     # Python's sqlite3 emits no BEGIN before a SAVEPOINT; without the recipe in
-    # adapters/sqlalchemy/database.py the released savepoint would be committed here.
+    # adapters/kit/sqlalchemy/database.py the released savepoint would be committed here.
     uow = widget_backend.uow
     with pytest.raises(Boom), uow.transaction():
         with uow.transaction():

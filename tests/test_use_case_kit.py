@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from adapters.clock import ManualClock, SystemClock
+from adapters.kit.clock import ManualClock, SystemClock
 from application.commands import Command
-from application.use_case import UseCase
+from application.kit.use_case import UseCase
 
 
 class RenameCommand(Command):

@@ -14,13 +14,13 @@ from typing import Protocol
 
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, Uuid
 
-from adapters.aggregates import Aggregate, AggregateRepository, Children
-from adapters.guard import repository
+from adapters.kit.aggregates import Aggregate, AggregateRepository, Children
+from adapters.kit.guard import repository
+from adapters.kit.storage import Row, RowStore
+from adapters.kit.transactions import TransactionBlock
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from adapters.storage import Row, RowStore
 from adapters.tables import NAMING_CONVENTION
-from adapters.transactions import TransactionBlock
 from domain.errors import Conflict
 
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from adapters.memory.database import MemoryTransaction
-from adapters.storage import Row
+from adapters.kit.memory.database import MemoryTransaction
+from adapters.kit.storage import Row
 from adapters.tables import notifications, outbox_entry
 from application.ports import DeadNotification, DeliveryStatus, OutboxEntry
 from domain.email import Email

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from adapters.guard import repository
-from adapters.memory.database import InMemoryDatabase, MemoryTransaction
+from adapters.kit.guard import repository
+from adapters.kit.memory.database import InMemoryDatabase, MemoryTransaction
+from adapters.kit.transactions import TransactionalUnitOfWork
 from adapters.memory.outbox import InMemoryOutbox
 from adapters.repositories import Repositories
-from adapters.transactions import TransactionalUnitOfWork
 
 
 class InMemoryUnitOfWork(Repositories, TransactionalUnitOfWork[MemoryTransaction]):

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Update, func, or_, select
 
-from adapters.sqlalchemy.database import SqlRows
+from adapters.kit.sqlalchemy.database import SqlRows
 from adapters.tables import notifications, outbox_entry
 from application.ports import DeadNotification, DeliveryStatus, OutboxEntry
 from domain.email import Email

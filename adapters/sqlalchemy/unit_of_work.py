@@ -7,11 +7,11 @@ from functools import partial
 
 from sqlalchemy import Engine
 
-from adapters.guard import repository
+from adapters.kit.guard import repository
+from adapters.kit.sqlalchemy.database import SqlRows
+from adapters.kit.transactions import TransactionalUnitOfWork
 from adapters.repositories import Repositories
-from adapters.sqlalchemy.database import SqlRows
 from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
-from adapters.transactions import TransactionalUnitOfWork
 
 
 class SqlAlchemyUnitOfWork(Repositories, TransactionalUnitOfWork[SqlRows]):

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application.commands import InviteMemberCommand
-from application.errors import Unavailable
+from application.kit.errors import Unavailable
 from bootstrap import Container, build_container
 from domain.accounts import AccountId, UserId
 from domain.errors import DomainError

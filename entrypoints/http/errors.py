@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match, Route
 
-from application.errors import Unavailable
+from application.kit.errors import Unavailable
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound
 
 logger = logging.getLogger(__name__)

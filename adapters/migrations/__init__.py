@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine
 
-from adapters.sqlalchemy.database import storage_errors
+from adapters.kit.sqlalchemy.database import storage_errors
 
 SCRIPT_LOCATION = Path(__file__).parent
 

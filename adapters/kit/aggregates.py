@@ -15,8 +15,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Table
 
-from adapters.storage import Key, Row, RowStore, UniqueViolation, key_of
-from application.errors import ConcurrentUpdate
+from adapters.kit.storage import Key, Row, RowStore, UniqueViolation, key_of
+from application.kit.errors import ConcurrentUpdate
 from domain.errors import NotFound
 
 EntityT = TypeVar("EntityT")

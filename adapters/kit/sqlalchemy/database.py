@@ -26,10 +26,10 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
-from adapters.sqlalchemy.errors import storage_error
-from adapters.storage import ForeignKeyViolation, Key, Row, UniqueViolation
+from adapters.kit.sqlalchemy.errors import storage_error
+from adapters.kit.storage import ForeignKeyViolation, Key, Row, UniqueViolation
 from adapters.tables import metadata
-from application.errors import StorageError
+from application.kit.errors import StorageError
 
 # Options that only a pool of several connections takes (not SQLite's in-memory pool).
 _QUEUE_POOL_OPTIONS = ("pool_size", "max_overflow", "pool_timeout")
@@ -94,7 +94,7 @@ def _make_sqlite_transactions_explicit(engine: Engine) -> None:
 
 def create_schema(engine: Engine, schema: MetaData = metadata) -> None:
     """Create the tables straight from adapters/tables.py, with no migration history: quick
-    for tests. Real databases are migrated (adapters.sqlalchemy.migrations, `keel db
+    for tests. Real databases are migrated (adapters.migrations, `keel db
     upgrade`); tests/test_migrations.py proves that both paths build the same schema."""
     schema.create_all(engine)
 

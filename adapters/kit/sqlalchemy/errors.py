@@ -16,7 +16,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from application.errors import StorageError, TransientStorageError
+from application.kit.errors import StorageError, TransientStorageError
 
 # PostgreSQL's SQLSTATEs of a moment's failure: serialisation failure, deadlock, lock not
 # available, statement timeout (query_canceled), and too many connections.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, cast, overload
 
-from adapters.transactions import Transaction, TransactionalUnitOfWork
+from adapters.kit.transactions import Transaction, TransactionalUnitOfWork
 
 RepositoryT = TypeVar("RepositoryT")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from application.errors import ConcurrentUpdate
+from application.kit.errors import ConcurrentUpdate
 
 ResultT = TypeVar("ResultT")
 

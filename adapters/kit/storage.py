@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Table
 
-from application.errors import StorageError
+from application.kit.errors import StorageError
 
 Row = dict[str, Any]
 Key = tuple[Hashable, ...]

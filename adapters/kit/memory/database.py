@@ -21,9 +21,9 @@ from typing import Any
 
 from sqlalchemy import Table
 
-from adapters.memory.constraints import Columns, Constraints, constraints
-from adapters.storage import ForeignKeyViolation, Key, Row, UniqueViolation
-from application.errors import StorageError, TransientStorageError
+from adapters.kit.memory.constraints import Columns, Constraints, constraints
+from adapters.kit.storage import ForeignKeyViolation, Key, Row, UniqueViolation
+from application.kit.errors import StorageError, TransientStorageError
 
 _MISSING: Any = object()
 
@@ -96,7 +96,7 @@ class InMemoryDatabase:
 
 
 class MemoryTransaction:
-    """The rows one transaction sees, with the operations of adapters.storage.RowStore."""
+    """The rows one transaction sees, with the operations of adapters.kit.storage.RowStore."""
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database

@@ -14,7 +14,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection, pool
 
-from adapters.sqlalchemy.database import create_engine
+from adapters.kit.sqlalchemy.database import create_engine
 from adapters.tables import metadata
 
 

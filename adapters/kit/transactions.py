@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
-from application.errors import (
+from application.kit.errors import (
     NestedDurableTransaction,
     NoActiveTransaction,
     TransactionDoomed,

@@ -1,0 +1,1 @@
+"""The kit's row storage on SQLAlchemy 2.x, for SQLite and PostgreSQL."""
