@@ -12,29 +12,28 @@ from dependency_injector import containers, providers
 from pydantic import SecretStr
 from sqlalchemy.pool import NullPool
 
-from adapters.email import ConsoleEmailSender, RecordingEmailSender, SmtpEmailSender
 from adapters.kit.clock import SystemClock
 from adapters.kit.memory.database import InMemoryDatabase
 from adapters.kit.sqlalchemy.database import create_engine
-from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from adapters.kit.telemetry import Telemetry, Traceable, exporting_to, trace_statements, traced
+from adapters.outbox.email import ConsoleEmailSender, RecordingEmailSender, SmtpEmailSender
+from adapters.outbox.telemetry import monitor_relay
 from adapters.passwords import Argon2PasswordHasher, BoundedPasswordHasher
 from adapters.rate_limits import RateLimiter
-from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from adapters.telemetry import (
-    Telemetry,
-    Traceable,
-    exporting_to,
-    monitor_relay,
-    trace_statements,
-    traced,
+from adapters.unit_of_work import InMemoryUnitOfWork, ServiceUnitOfWork, SqlAlchemyUnitOfWork
+from application.accounts.use_cases import (
+    ChangeAccountName,
+    CreateAccount,
+    GetAccount,
+    GetUser,
+    InviteMember,
+    RegisterAccount,
 )
-from application.accounts import ChangeAccountName, CreateAccount, InviteMember, RegisterAccount
 from application.kit.health import CheckHealth
-from application.notifications import QueueWelcomeEmail
-from application.outbox import GetOutboxStatus, RetryDeadNotification
-from application.ports import EmailSender, UnitOfWork
-from application.queries import GetAccount, GetUser
-from application.relay import NotificationRelay, RetryPolicy
+from application.outbox.ports import EmailSender
+from application.outbox.relay import NotificationRelay, RetryPolicy
+from application.outbox.use_cases import GetOutboxStatus, RetryDeadNotification
+from application.welcome import QueueWelcomeEmail
 from settings import Settings
 
 T = TypeVar("T", bound=Traceable)
@@ -79,7 +78,7 @@ class Container(containers.DeclarativeContainer):
     memory_database = providers.Singleton(
         InMemoryDatabase, lock_timeout=config.database_statement_timeout_seconds
     )
-    unit_of_work: providers.Provider[UnitOfWork] = providers.Selector(
+    unit_of_work: providers.Provider[ServiceUnitOfWork] = providers.Selector(
         config.backend,
         memory=providers.Singleton(InMemoryUnitOfWork, memory_database),
         sqlalchemy=providers.Singleton(SqlAlchemyUnitOfWork, traced_engine),
@@ -112,13 +111,16 @@ class Container(containers.DeclarativeContainer):
     # >>> outbox
     queue_welcome_email = UseCaseFactory(QueueWelcomeEmail, uow=unit_of_work, clock=clock)
     # <<< outbox
+    registration_follow_ups = providers.List(
+        # >>> outbox
+        queue_welcome_email,
+        # <<< outbox
+    )
     register_account = UseCaseFactory(
         RegisterAccount,
         uow=unit_of_work,
         create_account=create_account,
-        # >>> outbox
-        queue_welcome_email=queue_welcome_email,
-        # <<< outbox
+        follow_ups=registration_follow_ups,
     )
     change_account_name = UseCaseFactory(ChangeAccountName, uow=unit_of_work)
     invite_member = UseCaseFactory(InviteMember, uow=unit_of_work)

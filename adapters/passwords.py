@@ -17,8 +17,8 @@ from typing import TypeVar
 
 import argon2
 
+from application.accounts.ports import PasswordHasher
 from application.kit.errors import Overloaded
-from application.ports import PasswordHasher
 
 ResultT = TypeVar("ResultT")
 

@@ -18,10 +18,10 @@ from sqlalchemy import Table
 from adapters.kit.clock import SystemClock
 from adapters.kit.memory.database import InMemoryDatabase, MemoryTransaction
 from adapters.kit.storage import Row
-from adapters.memory.unit_of_work import InMemoryUnitOfWork
-from application.accounts import CreateAccount, RegisterAccount
-from application.notifications import QueueWelcomeEmail
-from application.ports import PasswordHasher, UnitOfWork
+from adapters.unit_of_work import InMemoryUnitOfWork, ServiceUnitOfWork
+from application.accounts.ports import PasswordHasher
+from application.accounts.use_cases import CreateAccount, RegisterAccount
+from application.welcome import QueueWelcomeEmail
 from bench.registration import command
 from bench.timing import Operation
 
@@ -80,15 +80,15 @@ class UncheckedTransaction(MemoryTransaction):
 
 def use_cases_alone(hasher: PasswordHasher) -> Operation:
     """(e) RegisterAccount on a unit of work that stores nothing."""
-    return _registering(cast(UnitOfWork, NoUnitOfWork()), hasher)
+    return _registering(cast(ServiceUnitOfWork, NoUnitOfWork()), hasher)
 
 
 def on_unchecked_rows(hasher: PasswordHasher) -> Operation:
     """(u) RegisterAccount on the memory unit of work over a store that checks nothing."""
-    return _registering(cast(UnitOfWork, InMemoryUnitOfWork(UncheckedDatabase())), hasher)
+    return _registering(cast(ServiceUnitOfWork, InMemoryUnitOfWork(UncheckedDatabase())), hasher)
 
 
-def _registering(uow: UnitOfWork, hasher: PasswordHasher) -> Operation:
+def _registering(uow: ServiceUnitOfWork, hasher: PasswordHasher) -> Operation:
     welcome = QueueWelcomeEmail(uow, SystemClock())
-    register_account = RegisterAccount(uow, CreateAccount(uow, hasher), welcome)
+    register_account = RegisterAccount(uow, CreateAccount(uow, hasher), [welcome])
     return lambda: register_account.execute(command())

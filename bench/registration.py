@@ -22,10 +22,11 @@ from pydantic import SecretStr
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Session
 
-from adapters import tables
-from application.commands import CreateAccountCommand
-from application.notifications import welcome_message
-from application.ports import PasswordHasher, UnitOfWork
+from adapters import accounts as tables
+from adapters.outbox import tables as outbox_tables
+from application.accounts.commands import CreateAccountCommand
+from application.accounts.ports import PasswordHasher
+from application.welcome import welcome_message
 from bench.databases import (
     ARGON2_MEMORY_COST_KIB,
     ARGON2_PARALLELISM,
@@ -57,7 +58,7 @@ class UserRow(Rows):
 
 
 class NotificationRow(Rows):
-    __table__ = tables.notifications
+    __table__ = outbox_tables.notifications
 
 
 def unique_email() -> str:
@@ -108,7 +109,7 @@ def inside_blocks(backend: Backend, blocks: int) -> Operation:
     """(a) inside `blocks` enclosing `uow.transaction()` blocks: the use case's own block
     becomes a savepoint, and every block after the outermost one more savepoint."""
     container = backend.container
-    uow: UnitOfWork = container.unit_of_work()
+    uow = container.unit_of_work()
 
     def register() -> None:
         with contextlib.ExitStack() as enclosing:
@@ -145,7 +146,7 @@ def with_a_session(backend: Backend, welcome: bool = True) -> Operation:
                     notification = Notification.create("welcome", str(user_id), Email(email))
                     session.add(
                         NotificationRow(
-                            **tables.notification_row(
+                            **outbox_tables.notification_row(
                                 notification, welcome_message(notification), NOW
                             )
                         )
@@ -200,7 +201,7 @@ class BareDicts:
             self._user_by_email[email.value] = user_id
             if notification.idempotency_key in self._idempotency_keys:
                 raise ValueError(f"notification already recorded: {notification.idempotency_key}")
-            self._notifications[notification.id] = tables.notification_row(
+            self._notifications[notification.id] = outbox_tables.notification_row(
                 notification, welcome_message(notification), NOW
             )
             self._idempotency_keys.add(notification.idempotency_key)

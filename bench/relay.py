@@ -22,10 +22,10 @@ from sqlalchemy import Engine, insert, select, update
 
 from adapters.kit.clock import SystemClock
 from adapters.kit.sqlalchemy.database import create_engine, create_schema
-from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from adapters.tables import notifications
-from application.ports import EmailMessage, OutboxEntry
-from application.relay import FailedAttempt, NotificationRelay, RelayReport, RetryPolicy
+from adapters.outbox.tables import notifications
+from adapters.unit_of_work import SqlAlchemyUnitOfWork
+from application.outbox.ports import EmailMessage, OutboxEntry
+from application.outbox.relay import FailedAttempt, NotificationRelay, RelayReport, RetryPolicy
 from bench.databases import DEFAULT_ADMIN_URL, PostgresServer
 from bench.table import Table, times, verdict
 from bench.timing import Timings

@@ -6,7 +6,6 @@ is loaded through its unit of work, committing large batches.
 
 from __future__ import annotations
 
-from application.ports import UnitOfWork
 from bench import registration
 from bench.databases import Backend
 from bench.registration import PASSWORD, cheapest_hasher
@@ -25,7 +24,7 @@ def load_users(backend: Backend, count: int) -> None:
     if backend.raw is not None:
         backend.raw.load_users(emails, password_hash)
         return
-    uow: UnitOfWork = backend.container.unit_of_work()
+    uow = backend.container.unit_of_work()
     for start in range(0, count, BATCH):
         with uow.transaction():
             for email in emails[start : start + BATCH]:

@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from adapters.kit.sqlalchemy.database import create_engine
-from adapters.telemetry import Telemetry
+from adapters.kit.telemetry import Telemetry
 from bench import registration
 from bench.databases import Backend
 from bench.table import Table, micros, ops, times

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import NewType
 
 from domain.email import Email
-from domain.errors import AlreadyInvited, InvalidAccountName, SeatLimitReached
+from domain.errors import Conflict, InvalidValue
 
 AccountId = NewType("AccountId", uuid.UUID)
 UserId = NewType("UserId", uuid.UUID)
@@ -121,3 +121,28 @@ class User:
             role=Role.ADMIN,
         )
         return account, admin
+
+
+class InvalidAccountName(InvalidValue):
+    def __init__(self, value: str, reason: str) -> None:
+        super().__init__(f"invalid account name {value!r}: {reason}")
+        self.value = value
+        self.reason = reason
+
+
+class EmailAlreadyRegistered(Conflict):
+    def __init__(self, email: object) -> None:
+        super().__init__(f"email already registered: {email}")
+        self.email = email
+
+
+class AlreadyInvited(Conflict):
+    def __init__(self, email: object) -> None:
+        super().__init__(f"already invited: {email}")
+        self.email = email
+
+
+class SeatLimitReached(Conflict):
+    def __init__(self, seat_limit: int) -> None:
+        super().__init__(f"every seat is taken: the account has {seat_limit}")
+        self.seat_limit = seat_limit

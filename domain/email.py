@@ -5,13 +5,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from domain.errors import InvalidEmail
+from domain.errors import InvalidValue
 
 # RFC 5321's limits: what a mail server must accept, and all that it may.
 MAX_LOCAL_PART_LENGTH = 64
 MAX_EMAIL_LENGTH = 254
 
 _WHITESPACE = re.compile(r"\s")
+
+
+class InvalidEmail(InvalidValue):
+    def __init__(self, value: str, reason: str = "it is malformed") -> None:
+        super().__init__(f"not an email address ({reason}): {value!r}")
+        self.value = value
+        self.reason = reason
 
 
 @dataclass(frozen=True)

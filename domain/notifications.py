@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import NewType
 
 from domain.email import Email
+from domain.errors import Conflict
 
 NotificationId = NewType("NotificationId", uuid.UUID)
 
@@ -26,3 +27,9 @@ class Notification:
     @classmethod
     def create(cls, kind: str, about: str, recipient: Email) -> Notification:
         return cls(id=NotificationId(uuid.uuid4()), kind=kind, about=about, recipient=recipient)
+
+
+class DuplicateNotification(Conflict):
+    def __init__(self, idempotency_key: str) -> None:
+        super().__init__(f"notification already recorded: {idempotency_key}")
+        self.idempotency_key = idempotency_key

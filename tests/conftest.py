@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 
 from adapters.kit.memory.database import InMemoryDatabase
-from adapters.kit.sqlalchemy.database import create_engine, create_schema
-from adapters.tables import metadata
+from adapters.kit.sqlalchemy.database import SqlRows, create_engine, create_schema
+from adapters.unit_of_work import metadata
+from tests.kit.widgets import (
+    WidgetBackend,
+    WidgetUnitOfWork,
+    widget_metadata,
+    widgets,
+)
 from tests.postgres_server import session_fixture
 from tests.support import (
     BACKENDS,
@@ -26,14 +33,6 @@ from tests.support import (
     empty,
     postgres_url,
     settings_for,
-)
-from tests.widgets import (
-    InMemoryWidgetUnitOfWork,
-    SqlAlchemyWidgetUnitOfWork,
-    WidgetBackend,
-    WidgetUnitOfWork,
-    widget_metadata,
-    widgets,
 )
 
 
@@ -100,8 +99,9 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 @pytest.fixture(params=BACKENDS)
 def widget_backend(request: pytest.FixtureRequest) -> WidgetBackend:
     if request.param == "memory":
-        memory = InMemoryWidgetUnitOfWork(InMemoryDatabase())
-        return WidgetBackend("memory", memory, lambda: len(memory.database.committed("widgets")))
+        database = InMemoryDatabase()
+        memory = WidgetUnitOfWork(database.begin)
+        return WidgetBackend("memory", memory, lambda: len(database.committed("widgets")))
     engine: Engine = request.getfixturevalue(f"{request.param}_engine")
     empty(engine, widget_metadata)
 
@@ -109,7 +109,7 @@ def widget_backend(request: pytest.FixtureRequest) -> WidgetBackend:
         with engine.connect() as connection:
             return connection.execute(select(func.count()).select_from(widgets)).scalar_one()
 
-    return WidgetBackend(request.param, SqlAlchemyWidgetUnitOfWork(engine), count)
+    return WidgetBackend(request.param, WidgetUnitOfWork(partial(SqlRows, engine)), count)
 
 
 @pytest.fixture

@@ -4,43 +4,19 @@ most tests need. Fixtures live in conftest.py; this module is imported."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import TypedDict
+from dataclasses import dataclass, field
 
 import pytest
 from dependency_injector import providers
 from sqlalchemy import Engine, MetaData, delete, text
 
-from adapters.email import RecordingEmailSender
-from adapters.kit.clock import ManualClock
-from adapters.memory.unit_of_work import InMemoryUnitOfWork
-from adapters.tables import metadata
-from application.commands import CreateAccountCommand
-from application.ports import EmailMessage, PasswordHasher, UnitOfWork
+from adapters.unit_of_work import InMemoryUnitOfWork, ServiceUnitOfWork, metadata
 from bootstrap import Container, build_container
-from domain.email import Email
-from domain.notifications import Notification
 from settings import Settings
+from tests import accounts_support, outbox_support
 from tests.postgres_server import PostgresUnavailable, ThrowawayPostgres
 
 BACKENDS = ["memory", "sqlite", "postgres"]
-# >>> example
-PASSWORD = "correct horse battery staple"
-# <<< example
-
-
-# >>> example
-class Hashing(TypedDict):
-    """The argon2id settings by name, so that Settings(**CHEAP_HASHING) type-checks."""
-
-    argon2_time_cost: int
-    argon2_memory_cost_kib: int
-    argon2_parallelism: int
-
-
-# The real argon2id hasher at its cheapest cost: fast tests, no plaintext stand-in.
-CHEAP_HASHING = Hashing(argon2_time_cost=1, argon2_memory_cost_kib=8, argon2_parallelism=1)
-# <<< example
 
 
 def full_width(text: str) -> str:
@@ -49,16 +25,26 @@ def full_width(text: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
 
 
+# What each feature's tests change of its defaults, e.g. a cheap hash, emails recorded.
+FEATURE_TEST_SETTINGS: list[dict[str, object]] = [
+    # >>> example
+    accounts_support.TEST_SETTINGS,
+    # <<< example
+    # >>> outbox
+    outbox_support.TEST_SETTINGS,
+    # <<< outbox
+]
+# The singletons kept from test to test, since they hold only threads (a hasher's pool).
+KEPT_SINGLETONS: list[str] = [
+    # >>> example
+    *accounts_support.KEPT_SINGLETONS,
+    # <<< example
+]
+
+
 def settings_for(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        # >>> outbox
-        email_sender="recording",
-        # <<< outbox
-        # >>> example
-        **CHEAP_HASHING,
-        # <<< example
-    )
+    changed = {name: value for feature in FEATURE_TEST_SETTINGS for name, value in feature.items()}
+    return Settings.model_validate({"database_url": database_url, **changed})
 
 
 @dataclass
@@ -69,9 +55,7 @@ class Backend:
     settings: Settings
     container: Container
     engine: Engine | None = None  # the SQL backends' session engine
-    # >>> example
-    hasher: PasswordHasher | None = None  # the container's own, kept from test to test
-    # <<< example
+    kept: dict[str, object] = field(default_factory=dict)  # KEPT_SINGLETONS, once made
 
     @classmethod
     def wired(cls, name: str, settings: Settings, engine: Engine | None = None) -> Backend:
@@ -85,30 +69,18 @@ class Backend:
         self.container.reset_override()
         self.container.config.from_dict(self.settings.model_dump())
         self.container.reset_singletons()
-        # >>> example
-        # The hasher holds no data, only its pool of threads: the first one is kept, so that
-        # no test starts threads of its own.
-        if self.hasher is None:
-            self.hasher = self.container.password_hasher()
-        self.container.password_hasher.override(providers.Object(self.hasher))
-        # <<< example
+        for name in KEPT_SINGLETONS:
+            provider = getattr(self.container, name)
+            kept = self.kept.setdefault(name, provider())
+            provider.override(providers.Object(kept))
         if self.engine is not None:
             self.container.engine.override(providers.Object(self.engine))
             empty(self.engine)
         return self
 
     @property
-    def uow(self) -> UnitOfWork:
+    def uow(self) -> ServiceUnitOfWork:
         return self.container.unit_of_work()
-
-    # >>> outbox
-    @property
-    def sender(self) -> RecordingEmailSender:
-        sender = self.container.email_sender()
-        assert isinstance(sender, RecordingEmailSender)
-        return sender
-
-    # <<< outbox
 
     def rows(self, table: str) -> int:
         """How many committed rows the table holds, asked of the backend itself."""
@@ -117,21 +89,6 @@ class Backend:
             return len(uow.database.committed(table))
         with self.container.engine().connect() as connection:
             return int(connection.scalar(text(f"SELECT count(*) FROM {table}")))
-
-    # >>> example
-    def accounts_without_admin(self) -> int:
-        uow = self.container.unit_of_work()
-        if isinstance(uow, InMemoryUnitOfWork):
-            admins_of = {user["account_id"] for user in uow.database.committed("users")}
-            return sum(1 for a in uow.database.committed("accounts") if a["id"] not in admins_of)
-        orphans = text(
-            "SELECT count(*) FROM accounts LEFT OUTER JOIN users"
-            " ON users.account_id = accounts.id WHERE users.id IS NULL"
-        )
-        with self.container.engine().connect() as connection:
-            return int(connection.scalar(orphans))
-
-    # <<< example
 
 
 # Started on first use, stopped when the session ends (a fixture in conftest.py).
@@ -154,20 +111,6 @@ def postgres_url() -> str:
         pytest.skip(reason)
 
 
-# >>> outbox
-def queue_emails(uow: UnitOfWork, count: int) -> None:
-    """Queues count emails due now, each its own notification, as a use case would."""
-    with uow.transaction():
-        for number in range(count):
-            recipient = Email(f"user{number}@example.com")
-            notification = Notification.create("reminder", str(number), recipient)
-            message = EmailMessage(recipient, "Reminder", "Hello", notification.idempotency_key)
-            uow.notifications.add(notification, message, ManualClock().now())
-
-
-# <<< outbox
-
-
 def empty(engine: Engine, schema: MetaData = metadata) -> None:
     with engine.begin() as connection:
         for table in reversed(schema.sorted_tables):
@@ -180,16 +123,3 @@ def backend_for(name: str, request: pytest.FixtureRequest) -> Backend:
     call for the same name resets the backend the first one returned."""
     backend: Backend = request.getfixturevalue(f"{name}_backend")
     return backend.reset()
-
-
-# >>> example
-def registration(email: str = "ada@example.com", **overrides: object) -> CreateAccountCommand:
-    fields: dict[str, object] = {
-        "email": email,
-        "password": PASSWORD,
-        "password_confirmation": PASSWORD,
-    }
-    return CreateAccountCommand.model_validate(fields | overrides)
-
-
-# <<< example

@@ -7,24 +7,24 @@ import threading
 import pytest
 from dependency_injector import providers
 
-from application.commands import (
-    ChangeAccountNameCommand,
-    InviteMemberCommand,
-    QueueWelcomeEmailCommand,
-)
+from application.accounts.commands import ChangeAccountNameCommand, InviteMemberCommand
 from application.kit.errors import ConcurrentUpdate, TransientStorageError
-from application.notifications import QueueWelcomeEmail
-from application.ports import DeliveryStatus
-from domain.accounts import DEFAULT_SEAT_LIMIT, AccountId, Invitation, Role
-from domain.email import Email
-from domain.errors import (
+from application.outbox.ports import DeliveryStatus
+from application.welcome import QueueWelcomeEmail, QueueWelcomeEmailCommand
+from domain.accounts import (
+    DEFAULT_SEAT_LIMIT,
+    AccountId,
     AlreadyInvited,
-    DuplicateNotification,
     EmailAlreadyRegistered,
+    Invitation,
+    Role,
     SeatLimitReached,
 )
-from domain.notifications import NotificationId
-from tests.support import Backend, full_width, registration
+from domain.email import Email
+from domain.notifications import DuplicateNotification, NotificationId
+from tests.accounts_support import accounts_without_admin, registration
+from tests.outbox_support import recorded
+from tests.support import Backend, full_width
 
 
 # >>> outbox
@@ -90,7 +90,7 @@ def test_registering_a_taken_email_fails_and_leaves_no_account_without_admin(
         create_account.execute(registration("ADA@Example.com"))
 
     assert backend.rows("accounts") == 1
-    assert backend.accounts_without_admin() == 0
+    assert accounts_without_admin(backend) == 0
 
 
 # >>> outbox
@@ -105,8 +105,8 @@ def test_registration_commits_one_pending_welcome_that_the_relay_then_sends(
     backend.container.relay().drain()
     assert [n.recipient for n in notifications] == [Email("ada@example.com")]
     assert pending == 1
-    assert [m.recipient for m in backend.sender.sent] == [Email("ada@example.com")]
-    assert backend.sender.sent[0].body == "Hello ada@example.com, your account is ready."
+    assert [m.recipient for m in recorded(backend).sent] == [Email("ada@example.com")]
+    assert recorded(backend).sent[0].body == "Hello ada@example.com, your account is ready."
 
 
 def test_a_failed_welcome_step_keeps_the_registration_without_notification_or_email(
@@ -125,7 +125,7 @@ def test_a_failed_welcome_step_keeps_the_registration_without_notification_or_em
     with backend.uow.transaction():
         assert backend.uow.users.get(created.user_id).email == Email("ada@example.com")
     assert backend.rows("notifications") == 0
-    assert backend.sender.sent == []
+    assert recorded(backend).sent == []
 
 
 class WelcomeThatLosesTheConnection(QueueWelcomeEmail):
@@ -163,7 +163,7 @@ def test_a_failed_account_step_commits_nothing_and_sends_no_email(backend: Backe
     # >>> outbox
     backend.container.relay().drain()
     assert backend.rows("notifications") == 1
-    assert len(backend.sender.sent) == 1
+    assert len(recorded(backend).sent) == 1
     # <<< outbox
 
 

@@ -21,7 +21,8 @@ from adapters.kit.sqlalchemy.errors import storage_error
 from application.kit.errors import TransientStorageError
 from bootstrap import Container, build_container
 from entrypoints.http.app import create_app
-from tests.support import PASSWORD, Backend, backend_for, postgres_url, registration, settings_for
+from tests.accounts_support import PASSWORD, registration
+from tests.support import Backend, backend_for, postgres_url, settings_for
 
 # >>> example
 # The real cause, as each backend's log names it, of a wait for a lock that ran out.

@@ -6,8 +6,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.pool import QueuePool
 
-from adapters.memory.unit_of_work import InMemoryUnitOfWork
-from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.unit_of_work import InMemoryUnitOfWork, SqlAlchemyUnitOfWork
 from bootstrap import build_container
 from settings import Settings
 

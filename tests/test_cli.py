@@ -18,7 +18,8 @@ from sqlalchemy import text
 from adapters.kit.sqlalchemy.database import create_engine, create_schema
 from bootstrap import build_container
 from entrypoints.cli import main
-from tests.support import CHEAP_HASHING, PASSWORD, queue_emails
+from tests.accounts_support import CHEAP_HASHING, PASSWORD
+from tests.outbox_support import queue_emails
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from application.commands import CreateAccountCommand
-from tests.support import PASSWORD, full_width, registration
+from application.accounts.commands import CreateAccountCommand
+from tests.accounts_support import PASSWORD, registration
+from tests.support import full_width
 
 
 def rejected_fields(**overrides: str) -> list[str]:

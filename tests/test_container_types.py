@@ -12,13 +12,12 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from adapters.telemetry import Telemetry
-from application.accounts import InviteMember, RegisterAccount
+from adapters.kit.telemetry import Telemetry
+from adapters.unit_of_work import ServiceUnitOfWork
+from application.accounts.use_cases import GetAccount, InviteMember, RegisterAccount
 from application.kit.health import CheckHealth
-from application.outbox import GetOutboxStatus
-from application.ports import UnitOfWork
-from application.queries import GetAccount
-from application.relay import NotificationRelay
+from application.outbox.relay import NotificationRelay
+from application.outbox.use_cases import GetOutboxStatus
 from bootstrap import build_container
 from settings import Settings
 
@@ -33,7 +32,7 @@ def test_the_container_provides_each_use_case_as_its_own_type_even_when_traced()
 
     assert isinstance(assert_type(container.settings(), Settings), Settings)
     assert isinstance(assert_type(container.telemetry(), Telemetry | None), Telemetry)
-    assert_type(container.unit_of_work(), UnitOfWork)
+    assert_type(container.unit_of_work(), ServiceUnitOfWork)
     check_health = assert_type(container.check_health(), CheckHealth)
     check_health.execute()
     assert isinstance(check_health, CheckHealth)

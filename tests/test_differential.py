@@ -22,10 +22,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from adapters.kit.clock import ManualClock
-from application.commands import CreateAccountCommand
+from application.accounts.commands import CreateAccountCommand
 from domain.accounts import Account, User
 from domain.email import Email
-from tests.support import PASSWORD, Backend, backend_for
+from tests.accounts_support import PASSWORD
+from tests.outbox_support import recorded
+from tests.support import Backend, backend_for
 
 EXAMPLES = int(os.environ.get("KEEL_DIFFERENTIAL_EXAMPLES", "30"))
 EMAILS = ["ada@example.com", "ADA@example.com", "grace@example.com", "alan@example.com"]
@@ -172,7 +174,7 @@ class World:
             rows("users"),
             # >>> outbox
             rows("notifications"),
-            len(self.backend.sender.sent),
+            len(recorded(self.backend).sent),
             # <<< outbox
         )
 

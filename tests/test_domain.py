@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from domain.accounts import Account, AccountId, Role, User
-from domain.email import Email
-from domain.errors import InvalidAccountName, InvalidEmail
+from domain.accounts import Account, AccountId, InvalidAccountName, Role, User
+from domain.email import Email, InvalidEmail
 
 DOMAIN = Path(__file__).resolve().parent.parent / "domain"
 

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from bootstrap import build_container
 from domain.errors import DomainError
-from entrypoints.cli import EXIT_BAD_INPUT, EXIT_REFUSED, exit_code_for
+from entrypoints.cli import exit_code_for
+from entrypoints.cli.program import EXIT_BAD_INPUT, EXIT_REFUSED
 from entrypoints.http.app import create_app
 from settings import Settings
 

@@ -19,7 +19,8 @@ from bootstrap import build_container
 from domain.accounts import UserId
 from entrypoints.cli import main
 from entrypoints.http.app import create_app
-from tests.support import PASSWORD, Backend, settings_for
+from tests.accounts_support import PASSWORD, accounts_without_admin
+from tests.support import Backend, settings_for
 
 
 def registration(**overrides: Any) -> dict[str, Any]:
@@ -183,7 +184,7 @@ def test_registering_a_taken_email_answers_409_and_writes_nothing(
 
     assert response.status_code == 409
     assert (backend.rows("accounts"), backend.rows("users")) == (1, 1)
-    assert backend.accounts_without_admin() == 0
+    assert accounts_without_admin(backend) == 0
 
 
 def test_a_refused_registration_leaves_the_next_request_unaffected(

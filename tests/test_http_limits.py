@@ -19,7 +19,7 @@ from application.kit.errors import Overloaded
 from bootstrap import Container, build_container
 from entrypoints.http.app import create_app
 from settings import Settings
-from tests.support import CHEAP_HASHING, PASSWORD
+from tests.accounts_support import CHEAP_HASHING, PASSWORD
 
 REDIS_URL = os.environ.get("KEEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

@@ -7,8 +7,10 @@ import pytest
 from dependency_injector import providers
 
 from adapters.kit.clock import ManualClock, SystemClock
-from adapters.tables import metadata
-from tests.support import Backend, backend_for, queue_emails, registration
+from adapters.unit_of_work import metadata
+from tests.accounts_support import registration
+from tests.outbox_support import queue_emails, recorded
+from tests.support import Backend, backend_for
 
 
 def test_a_reset_backend_keeps_no_row_no_email_no_override_and_its_settings(
@@ -23,7 +25,7 @@ def test_a_reset_backend_keeps_no_row_no_email_no_override_and_its_settings(
     # >>> outbox
     queue_emails(backend.uow, 1)
     backend.container.relay().drain()
-    assert backend.sender.sent
+    assert recorded(backend).sent
     # <<< outbox
 
     after = backend_for(backend.name, request)
@@ -32,7 +34,7 @@ def test_a_reset_backend_keeps_no_row_no_email_no_override_and_its_settings(
         metadata.tables, 0
     )
     # >>> outbox
-    assert after.sender.sent == []
+    assert recorded(after).sent == []
     # <<< outbox
     assert isinstance(after.container.clock(), SystemClock)
     assert after.uow is not uow_before

@@ -14,13 +14,13 @@ import pytest
 from dependency_injector import providers
 from fastapi.testclient import TestClient
 
-from application.commands import QueueWelcomeEmailCommand
-from application.notifications import QueueWelcomeEmail
+from application.welcome import QueueWelcomeEmail, QueueWelcomeEmailCommand
 from bootstrap import build_container
 from domain.notifications import NotificationId
 from entrypoints.http.app import create_app
 from entrypoints.logs import LogFormat, ServiceLogHandler, configure_logging
-from tests.support import PASSWORD, Backend, settings_for
+from tests.accounts_support import PASSWORD
+from tests.support import Backend, settings_for
 
 
 class UnreachableDatabase:
@@ -119,7 +119,9 @@ def test_a_failed_welcome_is_logged_with_its_request_id_and_never_the_password(
     with TestClient(create_app(container)) as client:
         client.post("/accounts", json=REGISTRATION, headers={"X-Request-ID": request_id})
 
-    welcome_lines = [line for line in lines.getvalue().splitlines() if "no welcome" in line]
+    welcome_lines = [
+        line for line in lines.getvalue().splitlines() if "registration stands" in line
+    ]
     assert len(welcome_lines) == 1
     assert request_id in welcome_lines[0]
     assert PASSWORD not in lines.getvalue()
@@ -150,7 +152,9 @@ def test_the_relays_lines_about_an_email_carry_the_id_of_the_request_that_queued
 
     backend.container.relay().drain()
 
-    relay_lines = [line for line in lines.getvalue().splitlines() if "application.relay" in line]
+    relay_lines = [
+        line for line in lines.getvalue().splitlines() if "application.outbox.relay" in line
+    ]
     assert relay_lines
     assert all(f"[{request_id}]" in line for line in relay_lines)
 

@@ -9,13 +9,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from dependency_injector import providers
 
-from adapters.email import RecordingEmailSender
 from adapters.kit.clock import ManualClock
-from application.ports import DeliveryStatus, EmailMessage, EmailSender, OutboxEntry
-from application.relay import FailedAttempt, NotificationRelay, RelayReport, RetryPolicy
+from adapters.outbox.email import RecordingEmailSender
+from application.outbox.ports import DeliveryStatus, EmailMessage, EmailSender, OutboxEntry
+from application.outbox.relay import FailedAttempt, NotificationRelay, RelayReport, RetryPolicy
 from domain.email import Email
 from domain.notifications import Notification
-from tests.support import Backend, backend_for, queue_emails
+from tests.outbox_support import queue_emails
+from tests.support import Backend, backend_for
 
 LEASE = timedelta(minutes=1)
 

@@ -18,13 +18,14 @@ from aiosmtpd.smtp import AuthResult
 from dependency_injector import providers
 from pydantic import SecretStr
 
-from adapters.email import SmtpEmailSender
 from adapters.kit.clock import ManualClock
-from application.commands import RetryNotificationCommand
-from application.ports import DeliveryStatus, EmailMessage
-from application.relay import NotificationRelay, RetryPolicy
+from adapters.outbox.email import SmtpEmailSender
+from application.outbox.ports import DeliveryStatus, EmailMessage
+from application.outbox.relay import NotificationRelay, RetryPolicy
+from application.outbox.use_cases import RetryNotificationCommand
 from domain.email import Email
-from tests.support import Backend, queue_emails
+from tests.outbox_support import queue_emails
+from tests.support import Backend
 
 BASE_DELAY = timedelta(seconds=30)
 SENDER = "keel@example.com"

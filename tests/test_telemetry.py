@@ -19,13 +19,14 @@ from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy.exc import DBAPIError
 
 from adapters.kit.sqlalchemy.database import create_engine
-from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from adapters.telemetry import Telemetry, exporting_to
-from adapters.telemetry import traced as traced_use_case
-from application.ports import EmailMessage
+from adapters.kit.telemetry import Telemetry, exporting_to
+from adapters.kit.telemetry import traced as traced_use_case
+from adapters.unit_of_work import SqlAlchemyUnitOfWork
+from application.outbox.ports import EmailMessage
 from domain.errors import NotFound
 from entrypoints.http.app import create_app
-from tests.support import PASSWORD, Backend, backend_for
+from tests.accounts_support import PASSWORD
+from tests.support import Backend, backend_for
 
 # >>> example
 USE_CASES = [

@@ -10,8 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from adapters.kit.clock import ManualClock, SystemClock
-from application.commands import Command
-from application.kit.use_case import UseCase
+from application.kit.use_case import Command, UseCase
 
 
 class RenameCommand(Command):

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Table
 
+from adapters.kit.transactions import Handle
 from application.kit.errors import StorageError
 
 Row = dict[str, Any]
@@ -71,3 +72,17 @@ def key_of(table: Table, row: Mapping[str, Any]) -> Key:
 @functools.cache
 def _key_columns(table: Table) -> tuple[str, ...]:
     return tuple(column.name for column in table.primary_key.columns)
+
+
+class StorageProbe:
+    """What the health check reads: the storage's answer to a trivial query."""
+
+    def __init__(self, rows: RowStore) -> None:
+        self._rows = rows
+
+    def ping(self) -> None:
+        self._rows.ping()
+
+
+class RowTransaction(RowStore, Handle, Protocol):
+    """One transaction of a backend that stores rows: what its begin() returns."""

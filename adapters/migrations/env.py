@@ -15,7 +15,7 @@ from alembic import context
 from sqlalchemy import Connection, pool
 
 from adapters.kit.sqlalchemy.database import create_engine
-from adapters.tables import metadata
+from adapters.unit_of_work import metadata
 
 
 def run_migrations(connection: Connection) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.ports import UnitOfWork
+from application.kit.ports import UnitOfWork
 
 
 class CheckHealth:

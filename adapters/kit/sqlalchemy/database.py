@@ -28,7 +28,7 @@ from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
 from adapters.kit.sqlalchemy.errors import storage_error
 from adapters.kit.storage import ForeignKeyViolation, Key, Row, UniqueViolation
-from adapters.tables import metadata
+from adapters.kit.tables import metadata
 from application.kit.errors import StorageError
 
 # Options that only a pool of several connections takes (not SQLite's in-memory pool).

@@ -1,1 +1,0 @@
-"""The in-memory unit of work: the database's behaviour without a database."""

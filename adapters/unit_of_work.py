@@ -1,0 +1,51 @@
+"""The service's unit of work: the kit's transactions, with each feature's repositories.
+
+Listing a feature's repositories here is all it takes for every backend to offer them; and
+importing its module declares its tables on `metadata`, the schema that migrations and tests
+build.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from sqlalchemy import Engine
+
+from adapters.accounts import AccountRepositories
+from adapters.kit.guard import repository
+from adapters.kit.memory.database import InMemoryDatabase
+from adapters.kit.sqlalchemy.database import SqlRows
+from adapters.kit.storage import RowTransaction, StorageProbe
+from adapters.kit.tables import metadata
+from adapters.kit.transactions import TransactionalUnitOfWork
+from adapters.outbox.repositories import OutboxRepositories
+
+__all__ = ["InMemoryUnitOfWork", "ServiceUnitOfWork", "SqlAlchemyUnitOfWork", "metadata"]
+
+
+class ServiceUnitOfWork(
+    # >>> example
+    AccountRepositories,
+    # <<< example
+    # >>> outbox
+    OutboxRepositories,
+    # <<< outbox
+    TransactionalUnitOfWork[RowTransaction],
+):
+    storage = repository(StorageProbe)
+
+
+class InMemoryUnitOfWork(ServiceUnitOfWork):
+    """On the in-memory database: one MemoryTransaction per outermost block."""
+
+    def __init__(self, database: InMemoryDatabase) -> None:
+        super().__init__(database.begin)
+        self.database = database
+
+
+class SqlAlchemyUnitOfWork(ServiceUnitOfWork):
+    """On SQLAlchemy: one connection per outermost transaction, taken at its first statement."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(partial(SqlRows, engine))
+        self.engine = engine

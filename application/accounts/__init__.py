@@ -1,0 +1,1 @@
+"""The registration example: accounts, their users and invitations."""

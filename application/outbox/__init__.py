@@ -1,0 +1,1 @@
+"""The outbox: emails queued in a transaction, and the relay that delivers them."""
