@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypedDict
 
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from adapters.unit_of_work import InMemoryUnitOfWork
 from application.accounts.commands import CreateAccountCommand
+from entrypoints.http.app import create_app
 
 if TYPE_CHECKING:
     from tests.support import Backend
+    from tests.telemetry_support import Traced
 
 PASSWORD = "correct horse battery staple"
 
@@ -53,3 +56,11 @@ def accounts_without_admin(backend: Backend) -> int:
     )
     with backend.container.engine().connect() as connection:
         return int(connection.scalar(orphans))
+
+
+def register_over_http(traced: Traced, email: str, answer: int = 201) -> str:
+    """Registers over HTTP, expecting the answer; the trace id of the request, in hex."""
+    body = {"email": email, "password": PASSWORD, "password_confirmation": PASSWORD}
+    with TestClient(create_app(traced.backend.container)) as client:
+        assert client.post("/accounts", json=body).status_code == answer
+    return f"{traced.served('POST /accounts').context.trace_id:032x}"

@@ -8,6 +8,8 @@ the run."""
 from __future__ import annotations
 
 import gc
+import io
+import logging
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -18,6 +20,7 @@ from sqlalchemy import Engine, func, select
 from adapters.kit.memory.database import InMemoryDatabase
 from adapters.kit.sqlalchemy.database import SqlRows, create_engine, create_schema
 from adapters.unit_of_work import metadata
+from entrypoints.logs import LogFormat, ServiceLogHandler, configure_logging
 from tests.kit.widgets import (
     WidgetBackend,
     WidgetUnitOfWork,
@@ -29,11 +32,14 @@ from tests.support import (
     BACKENDS,
     THROWAWAY_POSTGRES,
     Backend,
+    Logged,
     backend_for,
     empty,
     postgres_url,
     settings_for,
+    test_settings,
 )
+from tests.telemetry_support import Traced, traced
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -116,3 +122,47 @@ def widget_backend(request: pytest.FixtureRequest) -> WidgetBackend:
 def uow(widget_backend: WidgetBackend) -> WidgetUnitOfWork:
     """A unit of work with the test-only widgets: what the engine's own tests use."""
     return widget_backend.uow
+
+
+@pytest.fixture
+def traced_backend(backend: Backend) -> Iterator[Traced]:
+    """The backend, its container reporting to in-memory telemetry."""
+    yield from traced(backend)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def traced_sql_backend(request: pytest.FixtureRequest) -> Iterator[Traced]:
+    yield from traced(backend_for(request.param, request))
+
+
+@pytest.fixture
+def logged() -> Iterator[Logged]:
+    def configure(log_format: LogFormat) -> io.StringIO:
+        lines = io.StringIO()
+        configure_logging(log_format, stream=lines)
+        return lines
+
+    yield configure
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, ServiceLogHandler)]:
+        root.removeHandler(handler)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A SQLite file that the CLI and `alembic` find through KEEL_DATABASE_URL, with the
+    settings every feature's tests change."""
+    url = f"sqlite:///{tmp_path / 'keel.db'}"
+    monkeypatch.setenv("KEEL_DATABASE_URL", url)
+    for name, value in test_settings().items():
+        monkeypatch.setenv(f"KEEL_{name.upper()}", str(value))
+    return url
+
+
+@pytest.fixture
+def database(sqlite_url: str) -> str:
+    """sqlite_url, its schema created: what a CLI test runs a command on."""
+    engine = create_engine(sqlite_url)
+    create_schema(engine)
+    engine.dispose()
+    return sqlite_url

@@ -24,10 +24,11 @@ def recorded(backend: Backend) -> RecordingEmailSender:
     return sender
 
 
-def queue_emails(uow: OutboxUnitOfWork, count: int) -> None:
-    """Queues count emails due now, each its own notification, as a use case would."""
+def queue_emails(uow: OutboxUnitOfWork, count: int, first: int = 0) -> None:
+    """Queues count emails due now, each its own notification (about first, first + 1, ...),
+    as a use case would."""
     with uow.transaction():
-        for number in range(count):
+        for number in range(first, first + count):
             recipient = Email(f"user{number}@example.com")
             notification = Notification.create("reminder", str(number), recipient)
             message = EmailMessage(recipient, "Reminder", "Hello", notification.idempotency_key)

@@ -3,7 +3,9 @@ most tests need. Fixtures live in conftest.py; this module is imported."""
 
 from __future__ import annotations
 
+import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -12,6 +14,7 @@ from sqlalchemy import Engine, MetaData, delete, text
 
 from adapters.unit_of_work import InMemoryUnitOfWork, ServiceUnitOfWork, metadata
 from bootstrap import Container, build_container
+from entrypoints.logs import LogFormat
 from settings import Settings
 from tests import accounts_support, outbox_support
 from tests.postgres_server import PostgresUnavailable, ThrowawayPostgres
@@ -23,6 +26,11 @@ def full_width(text: str) -> str:
     """text as typed with full-width forms (East Asian input methods): a different string
     that Unicode NFKC turns back into text."""
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+# Configures keel's logging in the given format into a buffer, and returns the buffer: the
+# `logged` fixture (conftest.py), which removes keel's handler afterwards.
+Logged = Callable[[LogFormat], io.StringIO]
 
 
 # What each feature's tests change of its defaults, e.g. a cheap hash, emails recorded.
@@ -42,9 +50,13 @@ KEPT_SINGLETONS: list[str] = [
 ]
 
 
+def test_settings() -> dict[str, object]:
+    """The settings every feature's tests change, by name."""
+    return {name: value for feature in FEATURE_TEST_SETTINGS for name, value in feature.items()}
+
+
 def settings_for(database_url: str) -> Settings:
-    changed = {name: value for feature in FEATURE_TEST_SETTINGS for name, value in feature.items()}
-    return Settings.model_validate({"database_url": database_url, **changed})
+    return Settings.model_validate({"database_url": database_url, **test_settings()})
 
 
 @dataclass

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import threading
+import uuid
+from typing import assert_type
 
 import pytest
-from dependency_injector import providers
 
 from application.accounts.commands import ChangeAccountNameCommand, InviteMemberCommand
+from application.accounts.ports import AccountsUnitOfWork, Registered
+from application.accounts.use_cases import GetAccount, InviteMember, RegisterAccount
 from application.kit.errors import ConcurrentUpdate, TransientStorageError
-from application.outbox.ports import DeliveryStatus
-from application.welcome import QueueWelcomeEmail, QueueWelcomeEmailCommand
+from bootstrap import build_container
 from domain.accounts import (
     DEFAULT_SEAT_LIMIT,
+    Account,
     AccountId,
     AlreadyInvited,
     EmailAlreadyRegistered,
@@ -21,23 +24,8 @@ from domain.accounts import (
     SeatLimitReached,
 )
 from domain.email import Email
-from domain.notifications import DuplicateNotification, NotificationId
 from tests.accounts_support import accounts_without_admin, registration
-from tests.outbox_support import recorded
-from tests.support import Backend, full_width
-
-
-# >>> outbox
-class WelcomeThatFailsAfterWriting(QueueWelcomeEmail):
-    """Queues its email, then fails, with no block of its own around both: an optional step
-    gone bad, whose write only the caller's block can undo."""
-
-    def execute(self, command: QueueWelcomeEmailCommand) -> NotificationId:
-        super().execute(command)
-        raise RuntimeError("welcome template missing")
-
-
-# <<< outbox
+from tests.support import Backend, backend_for, full_width, settings_for
 
 
 def test_registering_creates_an_account_with_its_admin_user(backend: Backend) -> None:
@@ -93,66 +81,51 @@ def test_registering_a_taken_email_fails_and_leaves_no_account_without_admin(
     assert accounts_without_admin(backend) == 0
 
 
-# >>> outbox
-def test_registration_commits_one_pending_welcome_that_the_relay_then_sends(
-    backend: Backend,
-) -> None:
-    created = backend.container.register_account().execute(registration("ada@example.com"))
+class FollowUpThatFailsAfterWriting:
+    """Writes an account of its own, then fails, with no block of its own around both: an
+    optional step gone bad, whose write only RegisterAccount's savepoint can undo."""
 
-    with backend.uow.transaction():
-        notifications = backend.uow.notifications.about(str(created.user_id))
-        pending = backend.uow.outbox.counts()[DeliveryStatus.PENDING]
-    backend.container.relay().drain()
-    assert [n.recipient for n in notifications] == [Email("ada@example.com")]
-    assert pending == 1
-    assert [m.recipient for m in recorded(backend).sent] == [Email("ada@example.com")]
-    assert recorded(backend).sent[0].body == "Hello ada@example.com, your account is ready."
+    def __init__(self, uow: AccountsUnitOfWork, error: Exception) -> None:
+        self._uow = uow
+        self._error = error
+
+    def follow_up(self, registered: Registered) -> None:
+        self._uow.accounts.add(Account(id=AccountId(uuid.uuid4()), name="a follow-up's"))
+        raise self._error
 
 
-def test_a_failed_welcome_step_keeps_the_registration_without_notification_or_email(
-    backend: Backend,
-) -> None:
+def register_with(backend: Backend, error: Exception) -> RegisterAccount:
+    """The container's RegisterAccount, with one follow-up that writes, then raises error."""
     container = backend.container
-    container.queue_welcome_email.override(
-        providers.Factory(
-            WelcomeThatFailsAfterWriting, uow=container.unit_of_work, clock=container.clock
-        )
-    )
+    follow_up = FollowUpThatFailsAfterWriting(container.unit_of_work(), error)
+    return RegisterAccount(container.unit_of_work(), container.create_account(), [follow_up])
 
-    created = container.register_account().execute(registration("ada@example.com"))
-    container.relay().drain()
+
+def test_a_failed_follow_up_is_undone_alone_and_the_registration_stands(
+    backend: Backend, caplog: pytest.LogCaptureFixture
+) -> None:
+    register = register_with(backend, RuntimeError("a follow-up's bug"))
+
+    created = register.execute(registration("ada@example.com"))
 
     with backend.uow.transaction():
         assert backend.uow.users.get(created.user_id).email == Email("ada@example.com")
-    assert backend.rows("notifications") == 0
-    assert recorded(backend).sent == []
+    assert (backend.rows("accounts"), backend.rows("users")) == (1, 1)
+    assert "FollowUpThatFailsAfterWriting failed" in caplog.text
 
 
-class WelcomeThatLosesTheConnection(QueueWelcomeEmail):
-    def execute(self, command: QueueWelcomeEmailCommand) -> NotificationId:
-        raise TransientStorageError("OperationalError (psycopg.errors.AdminShutdown)")
-
-
-def test_a_database_failing_for_a_moment_in_the_welcome_step_fails_the_whole_registration(
+def test_a_database_failing_for_a_moment_in_a_follow_up_fails_the_whole_registration(
     backend: Backend,
 ) -> None:
-    container = backend.container
-    container.queue_welcome_email.override(
-        providers.Factory(
-            WelcomeThatLosesTheConnection, uow=container.unit_of_work, clock=container.clock
-        )
-    )
+    register = register_with(backend, TransientStorageError("OperationalError (AdminShutdown)"))
 
     with pytest.raises(TransientStorageError, match="AdminShutdown"):
-        container.register_account().execute(registration("ada@example.com"))
+        register.execute(registration("ada@example.com"))
 
     assert (backend.rows("accounts"), backend.rows("users")) == (0, 0)
 
 
-# <<< outbox
-
-
-def test_a_failed_account_step_commits_nothing_and_sends_no_email(backend: Backend) -> None:
+def test_a_failed_account_step_commits_nothing(backend: Backend) -> None:
     register = backend.container.register_account()
     register.execute(registration("ada@example.com"))
 
@@ -160,11 +133,6 @@ def test_a_failed_account_step_commits_nothing_and_sends_no_email(backend: Backe
         register.execute(registration("ada@example.com"))
 
     assert (backend.rows("accounts"), backend.rows("users")) == (1, 1)
-    # >>> outbox
-    backend.container.relay().drain()
-    assert backend.rows("notifications") == 1
-    assert len(recorded(backend).sent) == 1
-    # <<< outbox
 
 
 def test_two_concurrent_registrations_of_one_email_let_exactly_one_win(backend: Backend) -> None:
@@ -311,15 +279,24 @@ def test_members_racing_for_the_last_seat_give_one_success_and_seat_limit_reache
     assert len(account.invitations) == DEFAULT_SEAT_LIMIT
 
 
-# >>> outbox
-def test_queueing_a_second_welcome_for_a_user_is_refused_as_a_duplicate(backend: Backend) -> None:
-    created = backend.container.register_account().execute(registration("ada@example.com"))
-    again = QueueWelcomeEmailCommand(user_id=created.user_id, email="ada@example.com")
+def test_a_reset_backend_keeps_no_account_of_the_test_before(
+    backend: Backend, request: pytest.FixtureRequest
+) -> None:
+    backend.container.register_account().execute(registration())
 
-    with pytest.raises(DuplicateNotification):
-        backend.container.queue_welcome_email().execute(again)
+    after = backend_for(backend.name, request)
 
-    assert backend.rows("notifications") == 1
+    assert {table: after.rows(table) for table in ("accounts", "invitations", "users")} == {
+        "accounts": 0,
+        "invitations": 0,
+        "users": 0,
+    }
 
 
-# <<< outbox
+def test_the_container_provides_the_examples_use_cases_as_their_own_types() -> None:
+    container = build_container(settings_for("memory://"))
+
+    register = assert_type(container.register_account(), RegisterAccount)
+    assert isinstance(register, RegisterAccount)
+    assert isinstance(assert_type(container.invite_member(), InviteMember), InviteMember)
+    assert isinstance(assert_type(container.get_account(), GetAccount), GetAccount)

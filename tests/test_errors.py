@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+import application
+import domain
 from bootstrap import build_container
 from domain.errors import DomainError
 from entrypoints.cli import exit_code_for
@@ -18,21 +21,11 @@ from entrypoints.cli.program import EXIT_BAD_INPUT, EXIT_REFUSED
 from entrypoints.http.app import create_app
 from settings import Settings
 
-# Imported so that every domain error the application defines is a subclass by now.
-DEFINING_MODULES = [
-    "domain.errors",
-    "application.kit.errors",
-    # >>> example
-    "domain.accounts",
-    "application.accounts",
-    # <<< example
-    # >>> outbox
-    "domain.notifications",
-    "application.outbox",
-    # <<< outbox
-]
-for module in DEFINING_MODULES:
-    importlib.import_module(module)
+# Every module of the domain and the application imported, so that every domain error they
+# define is a subclass by now.
+for package in (domain, application):
+    for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+        importlib.import_module(module.name)
 
 
 def every_domain_error() -> Iterator[type[DomainError]]:

@@ -55,14 +55,6 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[E
     engine.dispose()
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A SQLite file that the CLI and `alembic` find through KEEL_DATABASE_URL."""
-    url = f"sqlite:///{tmp_path / 'keel.db'}"
-    monkeypatch.setenv("KEEL_DATABASE_URL", url)
-    return url
-
-
 def current_revisions(engine: Engine) -> tuple[str, ...]:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_heads()

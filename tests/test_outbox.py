@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from typing import assert_type
 
 import pytest
 from dependency_injector import providers
@@ -13,10 +14,13 @@ from adapters.kit.clock import ManualClock
 from adapters.outbox.email import RecordingEmailSender
 from application.outbox.ports import DeliveryStatus, EmailMessage, EmailSender, OutboxEntry
 from application.outbox.relay import FailedAttempt, NotificationRelay, RelayReport, RetryPolicy
+from application.outbox.use_cases import GetOutboxStatus
+from bootstrap import build_container
 from domain.email import Email
 from domain.notifications import Notification
-from tests.outbox_support import queue_emails
-from tests.support import Backend, backend_for
+from tests.outbox_support import queue_emails, recorded
+from tests.support import Backend, backend_for, settings_for
+from tests.telemetry_support import Traced
 
 LEASE = timedelta(minutes=1)
 
@@ -292,3 +296,47 @@ def test_a_relay_that_outlived_its_lease_while_sending_leaves_the_row_to_the_rel
 
     assert (slow.sent, len(taken_over), left_pending) == (1, 1, 1)
     assert marked_by_new_holder == {taken_over[0].notification_id}
+
+
+def test_a_reset_backend_keeps_no_notification_and_no_email_of_the_test_before(
+    backend: Backend, request: pytest.FixtureRequest
+) -> None:
+    queue_emails(backend.uow, 1)
+    backend.container.relay().drain()
+    assert recorded(backend).sent
+
+    after = backend_for(backend.name, request)
+
+    assert (after.rows("notifications"), recorded(after).sent) == (0, [])
+
+
+class RefusingSender:
+    def send(self, message: EmailMessage) -> None:
+        raise ConnectionRefusedError("smtp down")
+
+
+def test_the_relay_counts_sends_and_failures_and_the_outbox_reports_its_depth(
+    traced_backend: Traced,
+) -> None:
+    container = traced_backend.backend.container
+    queue_emails(traced_backend.backend.uow, 2)
+    container.relay().drain()
+    container.config.relay_max_attempts.from_value(1)
+    container.email_sender.override(providers.Object(RefusingSender()))
+    queue_emails(traced_backend.backend.uow, 2, first=2)
+
+    before_relay = traced_backend.metric("keel.outbox.depth")
+    container.relay().relay_batch()
+
+    assert before_relay == {"pending": 2, "dead": 0}
+    assert traced_backend.metric("keel.outbox.depth") == {"pending": 0, "dead": 2}
+    assert traced_backend.metric("keel.relay.sent") == {"": 2}
+    assert traced_backend.metric("keel.relay.failed") == {"": 2}
+
+
+def test_the_container_provides_the_outboxs_use_cases_and_relay_as_their_own_types() -> None:
+    container = build_container(settings_for("memory://"))
+
+    status = assert_type(container.get_outbox_status(), GetOutboxStatus)
+    assert isinstance(status, GetOutboxStatus)
+    assert isinstance(assert_type(container.relay(), NotificationRelay), NotificationRelay)
