@@ -1,23 +1,22 @@
 """Scaffolds an aggregate: `make aggregate name=Book` (or `.venv/bin/python
 scripts/new_aggregate.py Book`), then its repository works on memory, SQLite and PostgreSQL.
 
-For a CamelCase name (Book, LoanRequest) it writes what README's "Adding an aggregate" lists,
-named after the snake_case plural (books, loan_requests):
+For a CamelCase name (Book, LoanRequest) it writes a feature of its own, named after the
+snake_case plural (books, loan_requests), as docs/aggregates.md tells:
 
     domain/books.py              the entity: an id, a unique name, notes (its child collection),
-                                 create() and one rule, add_note()
-    domain/errors.py             BookNameTaken and BookNoteTitleTaken, appended (Conflicts)
-    application/ports.py         BookRepository, and `books` on UnitOfWork
-    adapters/tables.py           the books and book_notes tables, book_row and book_entity
-    adapters/repositories.py     Books, its declaration, and `books` in Repositories
+                                 create() and one rule, add_note(); its errors (Conflicts)
+    application/books.py         BookRepository, and BooksUnitOfWork, which offers `books`
+    adapters/books.py            the books and book_notes tables, the row mapping, Books, and
+                                 BookRepositories, its declaration
+    adapters/unit_of_work.py     BookRepositories listed among the features: the one shared line
+                                 (with its import)
     migrations/versions/...      the revision Alembic autogenerates for the two tables
-    tests/test_repositories.py   its CONTRACTS entry: the whole contract suite on each backend
+    tests/test_books.py          the whole repository contract, on each backend
 
-Existing files change only at their marker lines ("... goes above this line (`make
-aggregate` ...)") and in their imports, which ruff then sorts; every written file is formatted
-with ruff. A name that is not CamelCase, or an aggregate whose file, table or names exist
-already, is refused with one line and exit code 1, before anything is written. If a later step
-fails (Alembic, ruff), every file is put back as it was.
+Every written file is formatted with ruff. A name that is not CamelCase, or an aggregate whose
+files, table or names exist already, is refused with one line and exit code 1, before
+anything is written. If a later step fails (Alembic, ruff), every file is put back as it was.
 
 Standard library only: it runs the alembic and ruff of the virtual environment whose Python
 runs it. The database it migrates is a throwaway SQLite file, named to Alembic through the
@@ -49,20 +48,10 @@ SNAKE_CASE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 # violation is recognised by it (adapters/kit/sqlalchemy/database.py).
 POSTGRES_MAX_IDENTIFIER = 63
 
-ERRORS = Path("domain/errors.py")
-PORTS = Path("application/ports.py")
-TABLES = Path("adapters/tables.py")
-REPOSITORIES = Path("adapters/repositories.py")
-CONTRACT_TESTS = Path("tests/test_repositories.py")
-
-# Each marker is a whole line of its file; new code goes just above it.
-PORT_MARKER = "# Each new aggregate's repository port goes above this line"
-UNIT_OF_WORK_MARKER = "    # Each new aggregate's repository property goes above this line"
-TABLES_MARKER = "# Each new aggregate's tables and row mapping go above this line"
-REPOSITORY_MARKER = "# Each new aggregate's repository class goes above this line"
-REPOSITORIES_MARKER = "    # Each new aggregate's repository is listed above this line"
-CONTRACT_HELPERS_MARKER = "# Each new aggregate's contract helpers go above this line"
-CONTRACT_MARKER = "    # Each new aggregate's contract goes above this line"
+UNIT_OF_WORK = Path("adapters/unit_of_work.py")
+# The features' repository declarations are the bases of ServiceUnitOfWork, listed before
+# the kit's own; a new one goes just above it.
+KIT_BASE = "    TransactionalUnitOfWork[RowTransaction],\n"
 
 
 class Refusal(Exception):
@@ -102,6 +91,7 @@ class Names:
             "names": self.plural,  # loan_requests
             "Names": self.plural_camel,  # LoanRequests
             "words": self.snake.replace("_", " "),  # loan request
+            "plural_words": self.plural.replace("_", " "),  # loan requests
             "Plural_words": self.plural.replace("_", " ").capitalize(),  # Loan requests
         }
 
@@ -119,8 +109,8 @@ def _plural(snake: str) -> str:
 ENTITY = '''\
 """${Plural_words}: an aggregate written by `make aggregate`, to make your own.
 
-Change its fields and rules here, then its tables and row mapping (adapters/tables.py), its
-contract entry (tests/test_repositories.py), and add a migration for the tables' changes.
+Change its fields and rules here, then its tables and row mapping (adapters/${names}.py), its
+contract (tests/test_${names}.py), and add a migration for the tables' changes.
 """
 
 from __future__ import annotations
@@ -129,7 +119,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import NewType
 
-from domain.errors import ${Name}NoteTitleTaken
+from domain.errors import Conflict
 
 ${Name}Id = NewType("${Name}Id", uuid.UUID)
 
@@ -167,9 +157,6 @@ class ${Name}:
         self.notes.append(note)
         self.notes.sort(key=lambda n: n.title)  # in the order they are read back: by title
         return note
-'''
-
-ERROR_CLASSES = """
 
 
 class ${Name}NameTaken(Conflict):
@@ -182,9 +169,19 @@ class ${Name}NoteTitleTaken(Conflict):
     def __init__(self, title: str) -> None:
         super().__init__(f"${words} already has a note titled {title!r}")
         self.title = title
-"""
+'''
 
-PORT = '''\
+PORTS = '''\
+"""What ${plural_words} need from the outside: their repository, on a unit of work of their own."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from application.kit.ports import UnitOfWork
+from domain.${names} import ${Name}, ${Name}Id
+
+
 class ${Name}Repository(Protocol):
     def add(self, ${name}: ${Name}) -> None:
         """Raises ${Name}NameTaken if another one has the name, committed or not."""
@@ -208,15 +205,27 @@ class ${Name}Repository(Protocol):
         ...
 
 
-'''
+class ${Names}UnitOfWork(UnitOfWork, Protocol):
+    """A unit of work that offers ${plural_words}: what their use cases take."""
 
-UNIT_OF_WORK_PROPERTY = """\
     @property
     def ${names}(self) -> ${Name}Repository: ...
+'''
 
-"""
+ADAPTERS = '''\
+"""${Plural_words}' tables, the mapping between their rows and the entity, and their
+repository, declared once for every backend."""
 
-TABLES_CODE = """\
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, Uuid
+
+from adapters.kit.aggregates import Aggregate, AggregateRepository, Children
+from adapters.kit.guard import repository
+from adapters.kit.storage import Row
+from adapters.kit.tables import metadata
+from domain.${names} import ${Name}, ${Name}Id, ${Name}NameTaken, ${Name}Note
+
 ${names} = Table(
     "${names}",
     metadata,
@@ -251,94 +260,73 @@ def ${name}_entity(row: Row) -> ${Name}:
     )
 
 
-"""
-
-REPOSITORY = """\
 class ${Names}(AggregateRepository[${Name}]):
     aggregate = Aggregate(
         kind="${words}",
-        table=tables.${names},
-        to_row=tables.${name}_row,
-        to_entity=tables.${name}_entity,
-        children=(Children(tables.${name}_notes, parent_column="${name}_id"),),
+        table=${names},
+        to_row=${name}_row,
+        to_entity=${name}_entity,
+        children=(Children(${name}_notes, parent_column="${name}_id"),),
         conflicts={"name": lambda ${name}: ${Name}NameTaken(${name}.name)},
     )
 
 
-"""
+class ${Name}Repositories:
+    """${Plural_words}' repository, on whichever unit of work lists this class."""
 
-REPOSITORIES_ENTRY = """\
     ${names} = repository(${Names})
-"""
+'''
 
-CONTRACT_HELPERS = """\
-def new_${name}(uow: Any) -> ${Name}:
-    ${name} = ${Name}.create(f"${words} {uuid.uuid4().hex}")
-    ${name}.add_note("first", "a note")
-    ${name}.add_note("second", "another note")
-    return ${name}
+TESTS = '''\
+"""${Plural_words}' repository under the whole contract, on every backend."""
 
+from __future__ import annotations
 
-def change_${name}(${name}: ${Name}) -> None:
-    ${name}.name = f"renamed {uuid.uuid4().hex}"
-    ${name}.notes = [${Name}Note(n.title, f"{n.text}, edited") for n in ${name}.notes[1:]]
-    ${name}.add_note(f"note {uuid.uuid4().hex}", "added")
-
-
-"""
-
-CONTRACT = """\
-    Contract(
-        name="${names}",
-        repository=lambda uow: uow.${names},
-        new=new_${name},
-        change=change_${name},
-        clash=lambda ${name}: ${Name}.create(${name}.name),
-        clash_error=${Name}NameTaken,
-        take_unique=lambda ${name}, other: setattr(${name}, "name", other.name),
-        without_required=lambda ${name}: ${Name}(${name}.id, None),  # type: ignore[arg-type]
-    ),
-"""
-
-# The imports each edited file needs; ruff merges them with those it has and sorts them.
-IMPORTS = {
-    PORTS: """\
-from typing import Protocol
-
-from domain.${names} import ${Name}, ${Name}Id
-""",
-    TABLES: """\
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, Uuid
-
-from adapters.kit.storage import Row
-from domain.${names} import ${Name}, ${Name}Id, ${Name}Note
-""",
-    REPOSITORIES: """\
-from adapters import tables
-from adapters.kit.aggregates import Aggregate, AggregateRepository, Children
-from adapters.kit.guard import repository
-from domain.${names} import ${Name}
-from domain.errors import ${Name}NameTaken
-""",
-    CONTRACT_TESTS: """\
 import uuid
-from typing import Any
 
-from domain.${names} import ${Name}, ${Name}Note
-from domain.errors import ${Name}NameTaken
-""",
-}
+import pytest
 
-# Where each piece goes: (file, marker, code), in the order they are inserted.
-INSERTIONS = (
-    (PORTS, PORT_MARKER, PORT),
-    (PORTS, UNIT_OF_WORK_MARKER, UNIT_OF_WORK_PROPERTY),
-    (TABLES, TABLES_MARKER, TABLES_CODE),
-    (REPOSITORIES, REPOSITORY_MARKER, REPOSITORY),
-    (REPOSITORIES, REPOSITORIES_MARKER, REPOSITORIES_ENTRY),
-    (CONTRACT_TESTS, CONTRACT_HELPERS_MARKER, CONTRACT_HELPERS),
-    (CONTRACT_TESTS, CONTRACT_MARKER, CONTRACT),
-)
+from adapters.unit_of_work import ServiceUnitOfWork
+from domain.${names} import ${Name}, ${Name}NameTaken, ${Name}Note
+from tests.kit.repository_contract import RequiredContract, UniqueChangeContract
+from tests.support import Backend
+
+
+@pytest.fixture
+def uow(backend: Backend) -> ServiceUnitOfWork:
+    return backend.uow
+
+
+class Test${Names}(UniqueChangeContract, RequiredContract):
+    clash_error = ${Name}NameTaken
+
+    def repository(self, uow: ServiceUnitOfWork) -> object:
+        return uow.${names}
+
+    def new(self, uow: ServiceUnitOfWork) -> ${Name}:
+        ${name} = ${Name}.create(f"${words} {uuid.uuid4().hex}")
+        ${name}.add_note("first", "a note")
+        ${name}.add_note("second", "another note")
+        return ${name}
+
+    def change(self, ${name}: ${Name}) -> None:
+        ${name}.name = f"renamed {uuid.uuid4().hex}"
+        ${name}.notes = [${Name}Note(n.title, f"{n.text}, edited") for n in ${name}.notes[1:]]
+        ${name}.add_note(f"note {uuid.uuid4().hex}", "added")
+
+    def clash(self, ${name}: ${Name}) -> ${Name}:
+        return ${Name}.create(${name}.name)
+
+    def take_unique(self, ${name}: ${Name}, other: ${Name}) -> None:
+        ${name}.name = other.name
+
+    def without_required(self, ${name}: ${Name}) -> ${Name}:
+        return ${Name}(${name}.id, None)  # type: ignore[arg-type]
+'''
+
+# The shared line: the feature among the bases of the service's unit of work, and its import.
+UNIT_OF_WORK_BASE = "    ${Name}Repositories,\n"
+UNIT_OF_WORK_IMPORT = "from adapters.${names} import ${Name}Repositories\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -369,9 +357,15 @@ def main(argv: list[str] | None = None) -> int:
 def planned_files(names: Names) -> dict[Path, str]:
     """Every file to write, with its new text; refuses before anything is written."""
     values = names.placeholders()
-    entity = Path(f"domain/{names.plural}.py")
-    if (ROOT / entity).exists():
-        raise Refusal(f"{entity} exists already: {names.camel} is an aggregate already")
+    new = {
+        Path(f"domain/{names.plural}.py"): ENTITY,
+        Path(f"application/{names.plural}.py"): PORTS,
+        Path(f"adapters/{names.plural}.py"): ADAPTERS,
+        Path(f"tests/test_{names.plural}.py"): TESTS,
+    }
+    for path in new:
+        if (ROOT / path).exists():
+            raise Refusal(f"{path} exists already: {names.camel} is an aggregate already")
     longest = max((f"uq_{names.plural}_name", f"pk_{names.snake}_notes"), key=len)
     if len(longest) > POSTGRES_MAX_IDENTIFIER:
         raise Refusal(f"{names.camel} is too long: PostgreSQL would cut the name {longest}")
@@ -379,18 +373,17 @@ def planned_files(names: Names) -> dict[Path, str]:
         declared_in = table_declared(table)
         if declared_in is not None:
             raise Refusal(f"a table named {table} exists already, in {declared_in}")
-    texts = {path: read(path) for path in (ERRORS, PORTS, TABLES, REPOSITORIES, CONTRACT_TESTS)}
-    refuse_taken_names(names, texts)
-    if not re.search(r"^class Conflict\b", texts[ERRORS], re.MULTILINE):
-        raise Refusal(f"{ERRORS} has no Conflict category for the new errors")
-
-    files = {entity: Template(ENTITY).substitute(values)}
-    files[ERRORS] = texts[ERRORS].rstrip("\n") + Template(ERROR_CLASSES).substitute(values)
-    edited = {path: texts[path] for path in IMPORTS}
-    for path, marker, code in INSERTIONS:
-        edited[path] = insert_above(path, edited[path], marker, Template(code).substitute(values))
-    for path, imports in IMPORTS.items():
-        files[path] = with_imports(path, edited[path], Template(imports).substitute(values))
+    unit_of_work = read(UNIT_OF_WORK)
+    refuse_taken_names(names, unit_of_work)
+    files = {path: Template(template).substitute(values) for path, template in new.items()}
+    if unit_of_work.count(KIT_BASE) != 1:
+        raise Refusal(f"{UNIT_OF_WORK} does not list {KIT_BASE.strip()!r} once")
+    listed = unit_of_work.replace(
+        KIT_BASE, Template(UNIT_OF_WORK_BASE).substitute(values) + KIT_BASE
+    )
+    files[UNIT_OF_WORK] = with_imports(
+        UNIT_OF_WORK, listed, Template(UNIT_OF_WORK_IMPORT).substitute(values)
+    )
     return files
 
 
@@ -411,29 +404,18 @@ def table_declared(name: str) -> Path | None:
     return None
 
 
-def refuse_taken_names(names: Names, texts: dict[Path, str]) -> None:
-    """Refuses an identifier of the new code (a class, a function, a table, a parameter) that
-    the files to edit already bind, so that nothing is shadowed or redefined."""
+def refuse_taken_names(names: Names, unit_of_work: str) -> None:
+    """Refuses a name that would shadow a builtin, be a reserved word, or clash with a name
+    the service's unit of work binds already."""
     camel, snake = names.camel, names.snake
-    new = [
-        *(camel + suffix for suffix in ("", "Id", "Note", "Repository", "NameTaken")),
-        f"{camel}NoteTitleTaken",
-        names.plural_camel,
-        names.plural,
-        snake,
-        *(f"{snake}_{suffix}" for suffix in ("notes", "row", "entity")),
-        f"new_{snake}",
-        f"change_{snake}",
-    ]
     if keyword.iskeyword(snake) or keyword.iskeyword(names.plural) or snake in ("self", "cls"):
         raise Refusal(f"{snake} is a reserved word in Python: choose another name")
-    bound = {path: bound_names(ast.parse(text)) for path, text in texts.items()}
-    for identifier in new:
+    bound = bound_names(ast.parse(unit_of_work))
+    for identifier in (camel, names.plural_camel, names.plural, f"{camel}Repositories"):
         if hasattr(builtins, identifier):
             raise Refusal(f"{identifier} is a Python builtin: choose another name")
-        for path, names_there in bound.items():
-            if identifier in names_there:
-                raise Refusal(f"{identifier} already names something in {path}")
+        if identifier in bound:
+            raise Refusal(f"{identifier} already names something in {UNIT_OF_WORK}")
 
 
 def bound_names(tree: ast.Module) -> set[str]:
@@ -450,15 +432,6 @@ def bound_names(tree: ast.Module) -> set[str]:
         elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
             found.add(statement.target.id)
     return found
-
-
-def insert_above(path: Path, text: str, marker: str, code: str) -> str:
-    lines = text.splitlines(keepends=True)
-    at = [i for i, line in enumerate(lines) if line.startswith(marker + " (")]
-    if len(at) != 1:
-        found = "is missing" if not at else "appears more than once"
-        raise Refusal(f"the marker line {marker.strip()!r} {found} in {path}")
-    return "".join([*lines[: at[0]], code, *lines[at[0] :]])
 
 
 def with_imports(path: Path, text: str, imports: str) -> str:
