@@ -46,9 +46,9 @@ register: $(BIN)/keel
 	$(BIN)/keel register --email "demo+$$(date +%s%N)@example.com" --password "correct horse battery staple"
 # <<< example
 
-# Writes a new aggregate, e.g. `make aggregate name=LoanRequest`: its entity, errors, port,
-# tables, repository, migration and contract tests (README, "Adding an aggregate"). Add
-# plural=people when its plural is not the name + s or es.
+# Writes a new aggregate, e.g. `make aggregate name=LoanRequest`: its entity and errors, its
+# ports, its tables and repository, its line among the features, its migration and its
+# contract tests (docs/aggregates.md). Add plural=people when its plural is not the name + s.
 aggregate: $(BIN)/keel
 	$(BIN)/python scripts/new_aggregate.py "$(name)" $(if $(plural),--plural "$(plural)")
 
@@ -64,12 +64,11 @@ lint: $(BIN)/keel
 test: lint
 	$(BIN)/pytest --verbose --cov --cov-report=term
 
-# The tight loop: no gates, no database server; the memory backend and the tests that take no
-# backend, in seconds. `[memory` picks the memory parameter id (the bare word would also pick
-# test_the_memory_backend_behaves_like_the_database[sqlite]); a test that names sqlite or
-# postgres, in its name or its ids, or that migrates a schema is SQL by nature and left out.
+# The tight loop: no gates, no database server, no process of its own; the memory backend and
+# the tests that take no backend. A test that needs SQL carries the `sql` marker (conftest.py
+# refuses one that takes a SQL fixture without it), one that starts a process `process`.
 unit: $(BIN)/keel
-	$(BIN)/pytest -q -k "[memory or not (sqlite or postgres or migrations)"
+	$(BIN)/pytest -q -m "not sql and not process"
 
 # >>> example
 # >>> outbox

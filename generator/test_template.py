@@ -10,6 +10,7 @@ project's suite starts its own throwaway server.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -32,6 +33,14 @@ VARIANTS = {
     "neither": ("api", False, False),
 }
 MARKER = re.compile(r"^\s*(#|<!--|%%)\s*(>>>|<<<)\s", re.MULTILINE)
+# What a project's docs may not speak of without the part: words only that part's docs use.
+WORDS_OF = {
+    "example": ("RegisterAccount", "/accounts", "invitation", "argon2"),
+    "outbox": ("outbox", "relay", "SMTP", "welcome"),
+}
+# The one section that names every part, to say what each answer removes.
+ANSWERS_SECTION = "## What the generator's answers keep and remove"
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -93,6 +102,45 @@ def make_test(project: Path, prefix: str, database: str | None, target: str = "t
     return run(["make", target], project, env)
 
 
+def test_no_marker_of_a_part_stands_inside_a_function() -> None:
+    # A part is removed by leaving out its files and its lines at composition points; a marker
+    # inside a function body means the seam is in the wrong place.
+    tracked = run(["git", "ls-files", "*.py"], TEMPLATE).split()
+    inside = []
+    for path in tracked:
+        text = (TEMPLATE / path).read_text(encoding="utf-8")
+        markers = [m.start() for m in MARKER.finditer(text)]
+        lines = [text.count("\n", 0, start) + 1 for start in markers]
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                end = node.end_lineno or node.lineno
+                inside += [f"{path}:{n}" for n in lines if node.lineno < n <= end]
+    assert inside == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_rendered_projects_docs_link_to_files_it_has_and_speak_of_no_part_left_out(
+    variant: str, tmp_path: Path
+) -> None:
+    name, example, outbox = VARIANTS[variant]
+    project = render(tmp_path / name, name, example, outbox)
+    docs = [project / "README.md", *sorted((project / "docs").glob("*.md"))]
+    left_out = [word for part, kept in (("example", example), ("outbox", outbox)) if not kept
+                for word in WORDS_OF[part]]  # fmt: skip
+    dead, spoken = [], []
+    for doc in docs:
+        text = doc.read_text(encoding="utf-8")
+        for target in LINK.findall(text):
+            if "://" not in target and not (doc.parent / target).exists():
+                dead.append(f"{doc.name} -> {target}")
+        said = re.split(r"^## ", text, flags=re.MULTILINE)
+        for section in said:
+            if not ("## " + section).startswith(ANSWERS_SECTION):
+                spoken += [f"{doc.name}: {w}" for w in left_out if w.lower() in section.lower()]
+    assert dead == []
+    assert sorted(set(spoken)) == []
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_a_rendered_project_names_nothing_after_keel_and_passes_its_own_make_test(
     variant: str, tmp_path: Path, database: str | None
@@ -109,7 +157,7 @@ def test_a_rendered_project_names_nothing_after_keel_and_passes_its_own_make_tes
     assert traces == []
     assert [p for p, c in rendered.items() if MARKER.search(c.decode("utf-8", "replace"))] == []
     assert ("bench/__init__.py" in rendered) == (example and outbox)
-    assert ("adapters/sqlalchemy/outbox.py" in rendered) == outbox
+    assert ("adapters/outbox/sql.py" in rendered) == outbox
     assert ("domain/accounts.py" in rendered) == example
     prefix = name.upper().replace("-", "_")
     started = time.monotonic()

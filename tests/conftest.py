@@ -30,6 +30,7 @@ from tests.kit.widgets import (
 from tests.postgres_server import session_fixture
 from tests.support import (
     BACKENDS,
+    SQL_BACKENDS,
     THROWAWAY_POSTGRES,
     Backend,
     Logged,
@@ -40,6 +41,20 @@ from tests.support import (
     test_settings,
 )
 from tests.telemetry_support import Traced, traced
+
+# A test that takes one of these is SQL by nature, and says so with the `sql` marker.
+SQL_FIXTURES = {"sqlite_engine", "postgres_engine", "sqlite_url"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    unmarked = [
+        item.nodeid
+        for item in items
+        if SQL_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and not item.get_closest_marker("sql")
+    ]
+    if unmarked:
+        raise pytest.UsageError(f"tests that take a SQL fixture without the sql marker: {unmarked}")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -130,7 +145,7 @@ def traced_backend(backend: Backend) -> Iterator[Traced]:
     yield from traced(backend)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=SQL_BACKENDS)
 def traced_sql_backend(request: pytest.FixtureRequest) -> Iterator[Traced]:
     yield from traced(backend_for(request.param, request))
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from dependency_injector import providers
 from sqlalchemy import Engine, MetaData, delete, text
 
+from adapters.kit.memory.database import MemoryTransaction
+from adapters.kit.sqlalchemy.database import SqlRows
 from adapters.unit_of_work import InMemoryUnitOfWork, ServiceUnitOfWork, metadata
 from bootstrap import Container, build_container
 from entrypoints.logs import LogFormat
@@ -19,7 +23,12 @@ from settings import Settings
 from tests import accounts_support, outbox_support
 from tests.postgres_server import PostgresUnavailable, ThrowawayPostgres
 
-BACKENDS = ["memory", "sqlite", "postgres"]
+# The SQL backends carry the `sql` marker, as does every test that takes a SQL fixture
+# (conftest.py checks it): `make unit` leaves them out.
+SQL_BACKENDS = [
+    pytest.param(name, marks=pytest.mark.sql, id=name) for name in ("sqlite", "postgres")
+]
+BACKENDS = [pytest.param("memory", id="memory"), *SQL_BACKENDS]
 
 
 def full_width(text: str) -> str:
@@ -135,3 +144,33 @@ def backend_for(name: str, request: pytest.FixtureRequest) -> Backend:
     call for the same name resets the backend the first one returned."""
     backend: Backend = request.getfixturevalue(f"{name}_backend")
     return backend.reset()
+
+
+def until_another_waits(uow: Any) -> None:
+    """Returns once another transaction waits for a lock that uow's transaction holds: on
+    memory and PostgreSQL by watching the waiter; SQLite shows none, so there it gives the
+    other 0.2 s to reach the lock. Raises after 10 s without a waiter."""
+    handle = uow.active_transaction().handle
+    if isinstance(handle, MemoryTransaction):
+        database = handle.database
+
+        def waiting() -> int:
+            return database.waiting
+    elif isinstance(handle, SqlRows) and handle.connection.dialect.name == "postgresql":
+        connection = handle.connection
+
+        def waiting() -> int:
+            # pg_stat_activity is a snapshot taken once per transaction unless cleared.
+            connection.execute(text("SELECT pg_stat_clear_snapshot()"))
+            waiters = text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            return int(connection.execute(waiters).scalar_one())
+    else:
+        time.sleep(0.2)
+        return
+    deadline = time.monotonic() + 10
+    while waiting() < 1:
+        assert time.monotonic() < deadline, "no transaction came to wait for the lock"
+        time.sleep(0.001)

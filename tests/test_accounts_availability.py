@@ -39,8 +39,10 @@ def body(email: str = "ada@example.com") -> dict[str, str]:
 
 @pytest.fixture
 def impatient(backend: Backend) -> Iterator[Container]:
-    """The backend's database, reached by a container that waits 0.2 s at most for a lock."""
-    settings = backend.settings.model_copy(update={"database_statement_timeout_seconds": 0.2})
+    """The backend's database, reached by a container that waits briefly at most for a lock:
+    0.2 s on SQL, 0.05 s on memory, whose wait is exactly that long."""
+    timeout = 0.05 if backend.name == "memory" else 0.2
+    settings = backend.settings.model_copy(update={"database_statement_timeout_seconds": timeout})
     container = build_container(settings)
     yield container
     if backend.name != "memory":
@@ -116,6 +118,7 @@ def drop_connections(admin: Engine, application_name: str) -> int:
     return dropped
 
 
+@pytest.mark.sql
 @pytest.mark.parametrize("pre_ping", [True, False], ids=["pre-ping", "no pre-ping"])
 def test_after_the_server_drops_every_pooled_connection_the_next_request_succeeds_by_pre_ping(
     postgres_backend: Backend,

@@ -16,6 +16,9 @@ from adapters.kit.sqlalchemy.database import create_engine
 from entrypoints.cli import main
 from tests.accounts_support import PASSWORD
 
+# Every command here runs on a SQLite file.
+pytestmark = pytest.mark.sql
+
 
 def test_register_prints_the_new_account_and_user_ids(
     database: str, capsys: pytest.CaptureFixture[str]
@@ -81,6 +84,7 @@ def test_register_with_a_taken_email_exits_1_and_writes_nothing(
     engine.dispose()
 
 
+@pytest.mark.process
 def test_the_installed_keel_script_registers_an_account(database: str) -> None:
     script = Path(sys.executable).with_name("keel")
 

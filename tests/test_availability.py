@@ -72,6 +72,7 @@ def test_a_storage_error_names_the_library_and_driver_classes_and_the_sqlstate_o
     )
 
 
+@pytest.mark.sql
 def test_on_postgresql_the_statement_timeout_keeps_the_connection_options_the_url_asks_for() -> (
     None
 ):
@@ -88,6 +89,7 @@ def test_on_postgresql_the_statement_timeout_keeps_the_connection_options_the_ur
     assert (search_path, timeout) == ("keel_path", "7s")
 
 
+@pytest.mark.sql
 def test_on_postgresql_migrations_run_without_the_statement_timeout_of_requests() -> None:
     # PostgreSQL by nature: SQLite has no statement timeout, and memory no schema.
     settings = settings_for(postgres_url()).model_copy(

@@ -40,6 +40,7 @@ def test_a_database_that_cannot_be_opened_exits_3_naming_no_internals(
         ("KEEL_LOG_FORMAT", "hunter2"),
     ],
 )
+@pytest.mark.sql
 def test_an_invalid_setting_exits_78_with_one_line_naming_it_and_never_its_value(
     sqlite_url: str,
     monkeypatch: pytest.MonkeyPatch,
@@ -58,6 +59,7 @@ def test_an_invalid_setting_exits_78_with_one_line_naming_it_and_never_its_value
     assert "hunter2" not in error
 
 
+@pytest.mark.process
 def test_importing_the_cli_loads_neither_fastapi_nor_uvicorn_nor_alembic() -> None:
     # In a fresh interpreter: this one has loaded them all for the other tests.
     loaded = (
@@ -72,6 +74,8 @@ def test_importing_the_cli_loads_neither_fastapi_nor_uvicorn_nor_alembic() -> No
     assert not {"fastapi", "uvicorn", "alembic"} & set(finished.stdout.split())
 
 
+@pytest.mark.process
+@pytest.mark.sql
 def test_serve_with_two_workers_migrates_sqlite_starts_both_and_answers(sqlite_url: str) -> None:
     script = Path(sys.executable).with_name("keel")
     with socket.socket() as probe:

@@ -8,10 +8,10 @@ import pytest
 
 from tests.accounts_differential import AccountsEverywhere, AccountsWorld, Step, worlds
 from tests.kit.differential import run_differential
-from tests.support import backend_for
+from tests.support import SQL_BACKENDS, backend_for
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+@pytest.mark.parametrize("database", SQL_BACKENDS)
 def test_the_memory_backend_behaves_like_the_database(
     database: str, request: pytest.FixtureRequest
 ) -> None:
@@ -31,7 +31,7 @@ REGRESSIONS = {
 }
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+@pytest.mark.parametrize("database", SQL_BACKENDS)
 @pytest.mark.parametrize("script", REGRESSIONS.values(), ids=REGRESSIONS.keys())
 def test_a_divergence_found_once_stays_fixed(
     script: list[Step], database: str, request: pytest.FixtureRequest

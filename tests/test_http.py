@@ -20,7 +20,7 @@ from domain.accounts import UserId
 from entrypoints.cli import main
 from entrypoints.http.app import create_app
 from tests.accounts_support import PASSWORD, accounts_without_admin
-from tests.support import Backend, settings_for
+from tests.support import Backend, backend_for, settings_for
 
 
 def registration(**overrides: Any) -> dict[str, Any]:
@@ -58,7 +58,19 @@ def raising_client(app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def client(app: FastAPI, raising_client: TestClient, backend: Backend) -> TestClient:
+def client(app: FastAPI, raising_client: TestClient, request: pytest.FixtureRequest) -> TestClient:
+    """The app on the memory backend: how a route maps input, answers and errors is the same
+    on every backend, so it is tested once."""
+    app.state.container = backend_for("memory", request).container
+    return raising_client
+
+
+@pytest.fixture
+def client_on_each_backend(
+    app: FastAPI, raising_client: TestClient, backend: Backend
+) -> TestClient:
+    """The app on each backend, for what a backend could change: its rows, its constraints
+    and its errors reaching HTTP."""
     app.state.container = backend.container
     return raising_client
 
@@ -91,9 +103,9 @@ INVALID_REGISTRATIONS = {
 
 
 def test_registering_answers_201_with_the_ids_of_the_account_and_its_admin(
-    client: TestClient, backend: Backend
+    client_on_each_backend: TestClient, backend: Backend
 ) -> None:
-    response = client.post("/accounts", json=registration())
+    response = client_on_each_backend.post("/accounts", json=registration())
 
     assert response.status_code == 201
     created = response.json()
@@ -176,11 +188,11 @@ def test_a_registered_user_reads_back_as_the_admin_of_the_account_and_nothing_mo
 
 
 def test_registering_a_taken_email_answers_409_and_writes_nothing(
-    client: TestClient, backend: Backend
+    client_on_each_backend: TestClient, backend: Backend
 ) -> None:
-    client.post("/accounts", json=registration(email="ada@example.com"))
+    client_on_each_backend.post("/accounts", json=registration(email="ada@example.com"))
 
-    response = client.post("/accounts", json=registration(email="ADA@example.com"))
+    response = client_on_each_backend.post("/accounts", json=registration(email="ADA@example.com"))
 
     assert response.status_code == 409
     assert (backend.rows("accounts"), backend.rows("users")) == (1, 1)
@@ -188,12 +200,14 @@ def test_registering_a_taken_email_answers_409_and_writes_nothing(
 
 
 def test_a_refused_registration_leaves_the_next_request_unaffected(
-    client: TestClient, backend: Backend
+    client_on_each_backend: TestClient, backend: Backend
 ) -> None:
-    client.post("/accounts", json=registration(email="ada@example.com"))
-    client.post("/accounts", json=registration(email="ada@example.com"))
+    client_on_each_backend.post("/accounts", json=registration(email="ada@example.com"))
+    client_on_each_backend.post("/accounts", json=registration(email="ada@example.com"))
 
-    response = client.post("/accounts", json=registration(email="grace@example.com"))
+    response = client_on_each_backend.post(
+        "/accounts", json=registration(email="grace@example.com")
+    )
 
     assert response.status_code == 201
     assert backend.rows("users") == 2
@@ -224,12 +238,14 @@ def test_invalid_registration_never_echoes_the_submitted_password(
 
 
 def test_the_longest_email_registers_with_the_account_named_after_it_shortened_to_fit(
-    client: TestClient,
+    client_on_each_backend: TestClient,
 ) -> None:
-    created = client.post("/accounts", json=registration(email=LONGEST_EMAIL)).json()
+    created = client_on_each_backend.post(
+        "/accounts", json=registration(email=LONGEST_EMAIL)
+    ).json()
 
-    account = client.get(f"/accounts/{created['account_id']}").json()
-    user = client.get(f"/users/{created['user_id']}").json()
+    account = client_on_each_backend.get(f"/accounts/{created['account_id']}").json()
+    user = client_on_each_backend.get(f"/users/{created['user_id']}").json()
 
     assert (len(account["name"]), account["name"][-1]) == (100, "\u2026")
     assert user["email"] == LONGEST_EMAIL
@@ -243,8 +259,8 @@ def test_an_unknown_field_whose_name_is_no_valid_unicode_answers_422(client: Tes
 
 
 @pytest.mark.parametrize("path", ["/accounts/{}", "/users/{}"])
-def test_an_unknown_id_answers_404(client: TestClient, path: str) -> None:
-    response = client.get(path.format(uuid.uuid4()))
+def test_an_unknown_id_answers_404(client_on_each_backend: TestClient, path: str) -> None:
+    response = client_on_each_backend.get(path.format(uuid.uuid4()))
 
     assert response.status_code == 404
 
@@ -326,6 +342,7 @@ def test_answers_carry_nosniff_and_no_store_personal_data_and_errors_alike(
     ] == [("nosniff", "no-store")] * 3
 
 
+@pytest.mark.process
 def test_keel_serve_on_sqlite_migrates_the_schema_before_it_starts_serving(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

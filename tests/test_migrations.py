@@ -25,7 +25,10 @@ from adapters.kit.sqlalchemy.database import create_engine
 from adapters.migrations import SCRIPT_LOCATION, downgrade, upgrade
 from adapters.unit_of_work import metadata
 from entrypoints.cli import main
-from tests.support import postgres_url
+from tests.support import SQL_BACKENDS, postgres_url
+
+# Migrations are SQL by nature.
+pytestmark = pytest.mark.sql
 
 TABLES = set(metadata.tables)
 
@@ -44,7 +47,7 @@ def throwaway_postgres_url() -> Iterator[str]:
     server.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=SQL_BACKENDS)
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'keel.db'}"
@@ -119,6 +122,7 @@ def test_keel_db_upgrade_to_an_unknown_revision_is_refused_as_bad_input(
     assert tables(sqlite_url) == set()
 
 
+@pytest.mark.process
 def test_the_alembic_command_migrates_the_database_named_in_keel_database_url(
     sqlite_url: str,
 ) -> None:

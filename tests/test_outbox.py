@@ -149,6 +149,7 @@ def keys(messages: list[EmailMessage]) -> set[str]:
     return {message.idempotency_key for message in messages}
 
 
+@pytest.mark.sql
 def test_four_relays_side_by_side_on_postgresql_send_each_of_500_notifications_once(
     request: pytest.FixtureRequest,
 ) -> None:

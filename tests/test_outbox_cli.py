@@ -15,6 +15,9 @@ from bootstrap import build_container
 from entrypoints.cli import main
 from tests.outbox_support import queue_emails
 
+# Every command here runs on a SQLite file.
+pytestmark = pytest.mark.sql
+
 
 def test_relay_once_sends_what_is_due_and_outbox_shows_it_as_sent(
     database: str, capsys: pytest.CaptureFixture[str]
@@ -47,6 +50,7 @@ def test_outbox_retry_of_a_malformed_id_exits_2(
     assert "notification_id" in capsys.readouterr().err
 
 
+@pytest.mark.process
 def test_the_relay_runs_until_sigterm_then_stops_cleanly(database: str) -> None:
     script = Path(sys.executable).with_name("keel")
     relay = subprocess.Popen(  # noqa: S603 - our own console script

@@ -25,7 +25,7 @@ from tests.accounts_differential import EMAILS, AccountsEverywhere, AccountsWorl
 from tests.accounts_support import PASSWORD, register_over_http, registration
 from tests.kit.differential import outcome, run_differential
 from tests.outbox_support import recorded
-from tests.support import Backend, Logged
+from tests.support import SQL_BACKENDS, Backend, Logged
 from tests.telemetry_support import Traced
 
 
@@ -218,7 +218,7 @@ class WelcomesEverywhere(AccountsEverywhere):
         self.both(lambda world: world.relay(minutes_later))
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+@pytest.mark.parametrize("database", SQL_BACKENDS)
 def test_the_memory_backend_queues_and_relays_welcomes_like_the_database(
     database: str, request: pytest.FixtureRequest
 ) -> None:

@@ -11,7 +11,6 @@ with its hooks. Every hook runs inside a transaction.
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 
 from application.kit.errors import ConcurrentUpdate, StorageError
 from domain.errors import NotFound
+from tests.support import until_another_waits
 
 
 class RepositoryContract:
@@ -187,7 +187,7 @@ class ChangeContract(RepositoryContract):
             locked = self.repository(uow).get_for_update(entity.id)
             other.start()
             other_started.wait()
-            time.sleep(0.2)  # room for the other to reach the row, if nothing holds it off
+            until_another_waits(uow)  # it must wait: nothing else holds it off
             self.change(locked)
             self.repository(uow).save(locked)
         other.join()
@@ -257,7 +257,7 @@ class UniqueChangeContract(UniqueContract, ChangeContract):
             self.repository(uow).save(loaded)
             given_up.set()
             other_started.wait(timeout=10)
-            time.sleep(0.1)  # room for the other to reach the value, if nothing holds it off
+            until_another_waits(uow)  # it must wait: nothing else holds it off
         other.join()
 
         assert outcome == ["taken"]

@@ -8,7 +8,6 @@ import contextlib
 import contextvars
 import logging
 import threading
-import time
 import traceback
 import uuid
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ from tests.kit.widgets import (
     WidgetUnitOfWork,
     widgets,
 )
+from tests.support import until_another_waits
 
 
 class Boom(Exception):
@@ -535,7 +535,7 @@ def test_a_child_written_while_another_transaction_deletes_its_parent_is_refused
         uow.active_transaction().handle.delete(widgets, (parent.id,))
         deleted.set()
         adding.wait(timeout=10)
-        time.sleep(0.1)  # room for the child's insert to reach the parent, if nothing holds it
+        until_another_waits(uow)  # it must wait: nothing else holds it off
     child.join()
 
     assert outcome == ["refused"]
@@ -564,7 +564,7 @@ def test_a_memory_commit_is_seen_whole_by_a_reader_arriving_midway_as_sql_makes_
         merge(committed, writes)
         if reader.ident is None:  # the first table merged: let the reader in once
             reader.start()
-            reader.join(timeout=0.2)  # room to read half a commit, if nothing holds it off
+            reader.join(timeout=0.05)  # room to read half a commit, if nothing holds it off
 
     monkeypatch.setattr(memory_database, "_merge", merge_then_let_the_reader_in)
     with uow.transaction():

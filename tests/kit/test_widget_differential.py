@@ -15,7 +15,7 @@ from adapters.kit.memory.database import InMemoryDatabase
 from adapters.kit.sqlalchemy.database import SqlRows
 from tests.kit.differential import Boom, MemoryEqualsDatabase, outcome, run_differential
 from tests.kit.widgets import Part, Widget, WidgetUnitOfWork, widget_metadata
-from tests.support import empty
+from tests.support import SQL_BACKENDS, empty
 
 NAMES = ["ada", "grace", "alan"]
 ACTIONS = ["add", "add_orphan", "nested_add_then_fail", "rename", "stale_rename", "add_part"]
@@ -94,7 +94,7 @@ class WidgetsEverywhere(MemoryEqualsDatabase):
         self.both(lambda world: world.script(script, roll_back))
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+@pytest.mark.parametrize("database", SQL_BACKENDS)
 def test_the_memory_backend_keeps_the_widgets_as_the_database_does(
     database: str, request: pytest.FixtureRequest
 ) -> None:

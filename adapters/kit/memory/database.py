@@ -47,6 +47,14 @@ class InMemoryDatabase:
         self._rows: dict[str, dict[Key, Row]] = defaultdict(dict)
         self._indexes: dict[tuple[str, Columns], dict[Key, Key]] = defaultdict(dict)
         self._lock_owners: dict[Hashable, MemoryTransaction] = {}
+        self._waiting = 0
+
+    @property
+    def waiting(self) -> int:
+        """How many transactions wait for a lock another one holds, as PostgreSQL's
+        pg_stat_activity tells: what a test watches instead of sleeping."""
+        with self._mutex:
+            return self._waiting
 
     def begin(self) -> MemoryTransaction:
         return MemoryTransaction(self)
@@ -73,10 +81,16 @@ class InMemoryDatabase:
     def _acquire(self, owner: MemoryTransaction, resource: Hashable) -> None:
         """Waits until no other transaction holds resource, then gives it to owner."""
         with self._mutex:
-            if resource in self._lock_owners and not self._condition.wait_for(
-                lambda: resource not in self._lock_owners, self.lock_timeout
-            ):
-                raise LockTimeout(self.lock_timeout)
+            if resource in self._lock_owners:
+                self._waiting += 1
+                try:
+                    free = self._condition.wait_for(
+                        lambda: resource not in self._lock_owners, self.lock_timeout
+                    )
+                finally:
+                    self._waiting -= 1
+                if not free:
+                    raise LockTimeout(self.lock_timeout)
             self._lock_owners[resource] = owner
 
     def _release(self, resources: set[Hashable]) -> None:
@@ -105,6 +119,11 @@ class MemoryTransaction:
         self.index_writes: dict[tuple[str, Columns], dict[Key, Key | None]] = defaultdict(dict)
         self._locks: set[Hashable] = set()
         self._undo_log: list[Callable[[], object]] = []
+
+    @property
+    def database(self) -> InMemoryDatabase:
+        """The database this transaction reads and writes."""
+        return self._database
 
     def insert(self, table: Table, rows: list[Row]) -> None:
         declared = constraints(table)
