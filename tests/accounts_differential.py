@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 import pytest
 from dependency_injector import providers
@@ -18,7 +17,7 @@ from application.accounts.commands import CreateAccountCommand
 from domain.accounts import Account, User
 from domain.email import Email
 from tests.accounts_support import PASSWORD
-from tests.kit.differential import Boom, MemoryEqualsDatabase, outcome
+from tests.kit.differential import Boom, MemoryEqualsDatabase, in_one_transaction, outcome
 from tests.support import Backend, backend_for
 
 EMAILS = ["ada@example.com", "ADA@example.com", "grace@example.com", "alan@example.com"]
@@ -75,16 +74,7 @@ class AccountsWorld:
         return outcome(lambda: register.execute(command) and "registered")
 
     def script(self, script: list[Step], roll_back: bool) -> list[str]:
-        observed: list[str] = []
-
-        def run() -> None:
-            with self.uow.transaction():
-                observed.extend(outcome(partial(self._step, step)) for step in script)
-                if roll_back:
-                    raise Boom
-
-        observed.append(outcome(run))
-        return observed
+        return in_one_transaction(self.uow, script, self._step, roll_back)
 
     def _step(self, step: Step) -> object:
         uow = self.uow

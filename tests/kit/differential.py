@@ -11,11 +11,14 @@ search longer.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import Any, ClassVar, Protocol
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, run_state_machine_as_test
+
+StepT = TypeVar("StepT")
 
 EXAMPLES = int(os.environ.get("KEEL_DIFFERENTIAL_EXAMPLES", "30"))
 
@@ -39,6 +42,23 @@ def outcome(action: Callable[[], object]) -> str:
     except Exception as error:
         return type(error).__name__
     return repr(result)
+
+
+def in_one_transaction(
+    uow: Any, steps: Sequence[StepT], run: Callable[[StepT], object], roll_back: bool
+) -> list[str]:
+    """Runs each step in one transaction of uow, observing each, then the transaction's
+    own end; rolls it back (by raising Boom) when roll_back says so."""
+    observed: list[str] = []
+
+    def steps_then_end() -> None:
+        with uow.transaction():
+            observed.extend(outcome(partial(run, step)) for step in steps)
+            if roll_back:
+                raise Boom
+
+    observed.append(outcome(steps_then_end))
+    return observed
 
 
 class MemoryEqualsDatabase(RuleBasedStateMachine):

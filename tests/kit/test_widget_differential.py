@@ -13,7 +13,12 @@ from hypothesis.stateful import rule
 
 from adapters.kit.memory.database import InMemoryDatabase
 from adapters.kit.sqlalchemy.database import SqlRows
-from tests.kit.differential import Boom, MemoryEqualsDatabase, outcome, run_differential
+from tests.kit.differential import (
+    Boom,
+    MemoryEqualsDatabase,
+    in_one_transaction,
+    run_differential,
+)
 from tests.kit.widgets import Part, Widget, WidgetUnitOfWork, widget_metadata
 from tests.support import SQL_BACKENDS, empty
 
@@ -42,16 +47,7 @@ class WidgetWorld:
         self.ran: list[str] = []
 
     def script(self, script: list[Step], roll_back: bool) -> list[str]:
-        observed: list[str] = []
-
-        def run() -> None:
-            with self.uow.transaction():
-                observed.extend(outcome(partial(self._step, step)) for step in script)
-                if roll_back:
-                    raise Boom
-
-        observed.append(outcome(run))
-        return observed
+        return in_one_transaction(self.uow, script, self._step, roll_back)
 
     def _step(self, step: Step) -> object:
         widgets = self.uow.widgets
