@@ -1,15 +1,14 @@
 """The service's unit of work: the kit's transactions, with each feature's repositories.
 
 Listing a feature's repositories here is all it takes for every backend to offer them; and
-importing its module declares its tables on `metadata`, the schema that migrations and tests
-build.
+importing its module declares its tables, so that `schema()` holds them all.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
 from adapters.accounts import AccountRepositories
 from adapters.kit.guard import repository
@@ -19,8 +18,6 @@ from adapters.kit.storage import RowTransaction, StorageProbe
 from adapters.kit.tables import metadata
 from adapters.kit.transactions import TransactionalUnitOfWork
 from adapters.outbox.repositories import OutboxRepositories
-
-__all__ = ["InMemoryUnitOfWork", "ServiceUnitOfWork", "SqlAlchemyUnitOfWork", "metadata"]
 
 
 class ServiceUnitOfWork(
@@ -49,3 +46,9 @@ class SqlAlchemyUnitOfWork(ServiceUnitOfWork):
     def __init__(self, engine: Engine) -> None:
         super().__init__(partial(SqlRows, engine))
         self.engine = engine
+
+
+def schema() -> MetaData:
+    """Every feature's tables, which their modules, imported here, declared on the kit's
+    metadata: what migrations and tests build."""
+    return metadata

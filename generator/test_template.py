@@ -226,8 +226,9 @@ def test_copier_update_from_the_previous_release_keeps_a_local_change_and_brings
     conflicted = {p for p, c in updated.items() if b"<<<<<<< " in c or p.endswith(".rej")}
     assert conflicted <= {SETTINGS_AT_PREVIOUS_RELEASE, f"{SETTINGS_AT_PREVIOUS_RELEASE}.rej"}
     if SETTINGS_AT_PREVIOUS_RELEASE != "settings.py":
-        # The upgrade note's step: the template's bootstrap.py, the team's setting in settings.py.
-        (project / SETTINGS_AT_PREVIOUS_RELEASE).write_bytes(fresh[SETTINGS_AT_PREVIOUS_RELEASE])
+        # The upgrade note's step: the team's setting in settings.py, bootstrap.py deleted (the
+        # package bootstrap/ replaces it).
+        (project / SETTINGS_AT_PREVIOUS_RELEASE).unlink(missing_ok=True)
         (project / f"{SETTINGS_AT_PREVIOUS_RELEASE}.rej").unlink(missing_ok=True)
         add_setting(project / "settings.py", setting)
         updated = files(project)

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from adapters.kit.memory.database import InMemoryDatabase
 from adapters.kit.sqlalchemy.database import SqlRows, create_engine, create_schema
-from adapters.unit_of_work import metadata
+from adapters.unit_of_work import schema
 from entrypoints.logs import LogFormat, ServiceLogHandler, configure_logging
 from tests.kit.widgets import (
     WidgetBackend,
@@ -66,10 +66,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def _prepared(engine: Engine) -> Engine:
     # The application's tables, and the test-only ones the engine's own tests use.
-    for schema in (widget_metadata, metadata):
-        schema.drop_all(engine)
-    for schema in (metadata, widget_metadata):
-        create_schema(engine, schema)
+    for tables in (widget_metadata, schema()):
+        tables.drop_all(engine)
+    for tables in (schema(), widget_metadata):
+        create_schema(engine, tables)
     return engine
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, MetaData, delete, text
 
 from adapters.kit.memory.database import MemoryTransaction
 from adapters.kit.sqlalchemy.database import SqlRows
-from adapters.unit_of_work import InMemoryUnitOfWork, ServiceUnitOfWork, metadata
+from adapters.unit_of_work import InMemoryUnitOfWork, ServiceUnitOfWork, schema
 from bootstrap import Container, build_container
 from entrypoints.logs import LogFormat
 from settings import Settings
@@ -132,9 +132,10 @@ def postgres_url() -> str:
         pytest.skip(reason)
 
 
-def empty(engine: Engine, schema: MetaData = metadata) -> None:
+def empty(engine: Engine, tables: MetaData | None = None) -> None:
+    """Deletes every row of tables (by default the service's schema)."""
     with engine.begin() as connection:
-        for table in reversed(schema.sorted_tables):
+        for table in reversed((tables or schema()).sorted_tables):
             connection.execute(delete(table))
 
 

@@ -23,14 +23,14 @@ from sqlalchemy import Engine, inspect, make_url
 
 from adapters.kit.sqlalchemy.database import create_engine
 from adapters.migrations import SCRIPT_LOCATION, downgrade, upgrade
-from adapters.unit_of_work import metadata
+from adapters.unit_of_work import schema
 from entrypoints.cli import main
 from tests.support import SQL_BACKENDS, postgres_url
 
 # Migrations are SQL by nature.
 pytestmark = pytest.mark.sql
 
-TABLES = set(metadata.tables)
+TABLES = set(schema().tables)
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_migrating_to_head_builds_exactly_the_schema_the_tables_declare(
     upgrade(empty_database)
 
     with empty_database.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+        differences = compare_metadata(MigrationContext.configure(connection), schema())
     assert differences == [], "the tables changed: add a revision (alembic revision --autogenerate)"
 
 

@@ -15,13 +15,13 @@ from alembic import context
 from sqlalchemy import Connection, pool
 
 from adapters.kit.sqlalchemy.database import create_engine
-from adapters.unit_of_work import metadata
+from adapters.unit_of_work import schema
 
 
 def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=metadata,
+        target_metadata=schema(),
         # SQLite can alter little in place; batch operations rebuild the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         # The engine's explicit BEGIN (database.py) makes SQLite's DDL transactional too.

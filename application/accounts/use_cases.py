@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from application.accounts.commands import (
@@ -55,7 +56,7 @@ class RegisterAccount(UseCase[CreateAccountCommand, AccountCreated]):
     """
 
     def __init__(
-        self, uow: AccountsUnitOfWork, create_account: CreateAccount, follow_ups: list[FollowUp]
+        self, uow: AccountsUnitOfWork, create_account: CreateAccount, follow_ups: Sequence[FollowUp]
     ) -> None:
         self._uow = uow
         self._create_account = create_account
