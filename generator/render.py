@@ -79,7 +79,8 @@ def strip_regions(text: str, keep: dict[str, bool], where: Path) -> str:
 def tidy_python(text: str) -> str:
     """What ruff format wants where a region or a pruned import went: at most two blank lines
     in a row, one inside a block, none opening the body of a class or function, and none at
-    the end of the module."""
+    the end of the module; and a list or tuple whose every item went written empty, `[]`."""
+    text = re.sub(r"([\[(])\n[ \t]*([\])])", r"\1\2", text)
     text = re.sub(r"\n{4,}", "\n\n\n", text)
     text = re.sub(r"\n\n\n+(?=[ \t]+\S)", "\n\n", text)
     text = re.sub(r"^([ \t]*(?:class|def|async def) [^\n]*:\n)\n+", r"\1", text, flags=re.M)

@@ -17,8 +17,8 @@ from application.accounts.commands import CreateAccountCommand
 from domain.accounts import Account, User
 from domain.email import Email
 from tests.accounts_support import PASSWORD
-from tests.kit.differential import Boom, MemoryEqualsDatabase, in_one_transaction, outcome
-from tests.support import Backend, backend_for
+from tests.kit.differential import MemoryEqualsDatabase, in_one_transaction, outcome
+from tests.support import Backend, Boom, backend_for
 
 EMAILS = ["ada@example.com", "ADA@example.com", "grace@example.com", "alan@example.com"]
 NAMES = ["Engines", "Compilers", "Machines"]

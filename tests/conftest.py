@@ -165,8 +165,8 @@ def logged() -> Iterator[Logged]:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A SQLite file that the CLI and `alembic` find through KEEL_DATABASE_URL, with the
-    settings every feature's tests change."""
+    """A SQLite file that the CLI and `alembic` find through the environment (DATABASE_URL),
+    with the settings every feature's tests change."""
     url = f"sqlite:///{tmp_path / 'keel.db'}"
     monkeypatch.setenv("KEEL_DATABASE_URL", url)
     for name, value in test_settings().items():

@@ -31,13 +31,17 @@ SQL_BACKENDS = [
 BACKENDS = [pytest.param("memory", id="memory"), *SQL_BACKENDS]
 
 
+class Boom(Exception):
+    """The failure a test raises on purpose."""
+
+
 def full_width(text: str) -> str:
     """text as typed with full-width forms (East Asian input methods): a different string
     that Unicode NFKC turns back into text."""
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
 
 
-# Configures keel's logging in the given format into a buffer, and returns the buffer: the
+# Configures the service's logging in the given format into a buffer, and returns it: the
 # `logged` fixture (conftest.py), which removes keel's handler afterwards.
 Logged = Callable[[LogFormat], io.StringIO]
 

@@ -1,4 +1,4 @@
-"""The example's command, `keel register`: what it prints, and what it exits with."""
+"""The example's command, `register`: what it prints, and what it exits with."""
 
 from __future__ import annotations
 

@@ -1,2 +1,2 @@
-"""The kit every service built on keel keeps as it is: the transaction engine, the repository
-kit, row storage for memory and SQL, the clock. It imports no feature."""
+"""The kit, which every service keeps as it is: the transaction engine, the repository kit,
+row storage for memory and SQL, the clock. It imports no feature."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -23,6 +23,7 @@ from entrypoints.cli.program import (
     EXIT_REFUSED,
     EXIT_STORAGE_FAILED,
     PROG,
+    Commands,
 )
 
 # The rest is imported where a command needs it, so that `--help` starts at once and no
@@ -33,8 +34,8 @@ if TYPE_CHECKING:
     from bootstrap import Container
 
 
-# Each feature's commands, beside the kit's (serve, db): `keel --help` lists them all.
-FEATURE_COMMANDS = [
+# Each feature's commands, beside the kit's (serve, db): `--help` lists them all.
+FEATURE_COMMANDS: list[Callable[[Commands], None]] = [
     # >>> example
     accounts.add_commands,
     # <<< example

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TypeAlias
 
-# The subcommands of `keel`, to which each feature adds its own (argparse's type is private).
+# The program's subcommands, to which each feature adds its own (argparse's type is private).
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 PROG = "keel"  # the command's name, in its usage and at the start of its messages

@@ -4,8 +4,8 @@ Hypothesis drives the same random sequence of operations against the memory back
 backend side by side, and after every step asserts that both observed the same results, the
 same errors and the same committed state. A feature's differential test subclasses
 MemoryEqualsDatabase with rules of its own, each acting on both worlds through `both`, and a
-world class whose `state()` reads what it committed. Raise KEEL_DIFFERENTIAL_EXAMPLES to
-search longer.
+world class whose `state()` reads what it committed. To search longer, raise
+KEEL_DIFFERENTIAL_EXAMPLES.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, run_state_machine_as_test
 
+from tests.support import Boom
+
 StepT = TypeVar("StepT")
 
 EXAMPLES = int(os.environ.get("KEEL_DIFFERENTIAL_EXAMPLES", "30"))
@@ -29,10 +31,6 @@ class World(Protocol):
     def state(self) -> object:
         """What is committed, read in a transaction of its own."""
         ...
-
-
-class Boom(Exception):
-    """The failure a step injects on purpose."""
 
 
 def outcome(action: Callable[[], object]) -> str:

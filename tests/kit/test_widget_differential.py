@@ -14,13 +14,12 @@ from hypothesis.stateful import rule
 from adapters.kit.memory.database import InMemoryDatabase
 from adapters.kit.sqlalchemy.database import SqlRows
 from tests.kit.differential import (
-    Boom,
     MemoryEqualsDatabase,
     in_one_transaction,
     run_differential,
 )
 from tests.kit.widgets import Part, Widget, WidgetUnitOfWork, widget_metadata
-from tests.support import SQL_BACKENDS, empty
+from tests.support import SQL_BACKENDS, Boom, empty
 
 NAMES = ["ada", "grace", "alan"]
 ACTIONS = ["add", "add_orphan", "nested_add_then_fail", "rename", "stale_rename", "add_part"]

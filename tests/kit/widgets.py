@@ -112,3 +112,15 @@ class WidgetBackend:
     name: str
     uow: WidgetUnitOfWork
     count: Callable[[], int]
+
+
+def add_widget(uow: WidgetUnitOfWork, name: str) -> Widget:
+    widget = Widget(name=name)
+    uow.widgets.add(widget)
+    return widget
+
+
+def names(uow: WidgetUnitOfWork, *candidates: str) -> list[str]:
+    """Which of the candidates name a committed widget."""
+    with uow.transaction():
+        return [c for c in candidates if uow.widgets.get_by_name(c) is not None]
