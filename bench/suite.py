@@ -12,7 +12,7 @@ from bench.table import Table, times, verdict
 from bench.timing import measure
 
 PROJECT = Path(__file__).resolve().parent.parent
-TEST_FILES = ["tests/test_accounts.py", "tests/test_unit_of_work.py"]
+TEST_FILES = ["tests/test_accounts.py", "tests/kit/test_savepoints.py"]
 
 
 def selection(backend: str) -> str:
@@ -49,7 +49,7 @@ def rows(table: Table, postgres_url: str | None, rounds: int) -> None:
     names = ["memory", "sqlite"] + (["postgres"] if postgres_url else [])
     runs = {name: SuiteRun(name, postgres_url) for name in names}
     timings = measure(runs, rounds, 1)
-    table.section("Test suite: test_accounts.py + test_unit_of_work.py, pytest wall time")
+    table.section("Test suite: test_accounts.py + kit/test_savepoints.py, pytest wall time")
     table.row("median seconds", {n: f"{timings.seconds(n):.2f} s" for n in names})
     table.row("pytest's summary", {n: runs[n].summary for n in names})
     ratios = {n: times(timings.ratio(n, "memory")) for n in names}

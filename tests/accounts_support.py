@@ -3,7 +3,7 @@ registration to start from."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -36,6 +36,11 @@ TEST_SETTINGS: dict[str, object] = {**CHEAP_HASHING}
 KEPT_SINGLETONS = ["password_hasher"]
 
 
+def registration_body(email: str = "ada@example.com", **overrides: Any) -> dict[str, Any]:
+    """A registration's JSON body, as a client posts it."""
+    return {"email": email, "password": PASSWORD, "password_confirmation": PASSWORD} | overrides
+
+
 def registration(email: str = "ada@example.com", **overrides: object) -> CreateAccountCommand:
     fields: dict[str, object] = {
         "email": email,
@@ -60,7 +65,6 @@ def accounts_without_admin(backend: Backend) -> int:
 
 def register_over_http(traced: Traced, email: str, answer: int = 201) -> str:
     """Registers over HTTP, expecting the answer; the trace id of the request, in hex."""
-    body = {"email": email, "password": PASSWORD, "password_confirmation": PASSWORD}
     with TestClient(create_app(traced.backend.container)) as client:
-        assert client.post("/accounts", json=body).status_code == answer
+        assert client.post("/accounts", json=registration_body(email)).status_code == answer
     return f"{traced.served('POST /accounts').context.trace_id:032x}"

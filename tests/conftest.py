@@ -15,11 +15,15 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from adapters.kit.memory.database import InMemoryDatabase
 from adapters.kit.sqlalchemy.database import SqlRows, create_engine, create_schema
 from adapters.unit_of_work import schema
+from bootstrap import build_container
+from entrypoints.http.app import create_app
 from entrypoints.logs import LogFormat, ServiceLogHandler, configure_logging
 from tests.kit.widgets import (
     WidgetBackend,
@@ -181,3 +185,39 @@ def database(sqlite_url: str) -> str:
     create_schema(engine)
     engine.dispose()
     return sqlite_url
+
+
+# The HTTP tests of every feature: `client` on memory for a route's mapping of input, answers
+# and errors (the same on every backend), `client_on_each_backend` for what a backend could
+# change.
+@pytest.fixture(scope="module")
+def app() -> FastAPI:
+    """One app for the module, pointed at each test's container in turn (the routes read
+    `app.state.container`): an app of its own cost a test more than the test itself, as
+    FastAPI builds its middleware stack on the first request and its OpenAPI schema on the
+    first read."""
+    return create_app(build_container(settings_for("memory://")))
+
+
+@pytest.fixture(scope="module")
+def raising_client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def client(app: FastAPI, raising_client: TestClient, request: pytest.FixtureRequest) -> TestClient:
+    """The app on the memory backend: how a route maps input, answers and errors is the same
+    on every backend, so it is tested once."""
+    app.state.container = backend_for("memory", request).container
+    return raising_client
+
+
+@pytest.fixture
+def client_on_each_backend(
+    app: FastAPI, raising_client: TestClient, backend: Backend
+) -> TestClient:
+    """The app on each backend, for what a backend could change: its rows, its constraints
+    and its errors reaching HTTP."""
+    app.state.container = backend.container
+    return raising_client

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 
 from bootstrap import Container, build_container
 from entrypoints.http.app import create_app
-from tests.accounts_support import PASSWORD, registration
+from tests.accounts_support import registration, registration_body
 from tests.support import Backend, backend_for, postgres_url, settings_for
 
 # The real cause, as each backend's log names it, of a wait for a lock that ran out.
@@ -31,10 +31,6 @@ LOCK_WAIT_CAUSE = {
     "sqlite": "OperationalError (sqlite3.OperationalError)",
     "postgres": "SQLSTATE 57014",
 }
-
-
-def body(email: str = "ada@example.com") -> dict[str, str]:
-    return {"email": email, "password": PASSWORD, "password_confirmation": PASSWORD}
 
 
 @pytest.fixture
@@ -78,7 +74,7 @@ def test_a_registration_that_waits_past_the_statement_timeout_answers_503_with_r
         TestClient(create_app(impatient)) as client,
         hold_registration(impatient, "ada@example.com", held),
     ):
-        response = client.post("/accounts", json=body("ada@example.com"))
+        response = client.post("/accounts", json=registration_body("ada@example.com"))
 
     assert held.is_set()
     assert (response.status_code, response.headers.get("Retry-After")) == (503, "1")
@@ -128,7 +124,7 @@ def test_after_the_server_drops_every_pooled_connection_the_next_request_succeed
 ) -> None:
     container, name = served_by_its_own_pool(pre_ping)
     with TestClient(create_app(container)) as client:
-        created = client.post("/accounts", json=body("ada@example.com")).json()
+        created = client.post("/accounts", json=registration_body("ada@example.com")).json()
         assert drop_connections(postgres_engine, name) >= 1
 
         response = client.get(f"/accounts/{created['account_id']}")

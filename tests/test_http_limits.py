@@ -19,13 +19,9 @@ from application.kit.errors import Overloaded
 from bootstrap import Container, build_container
 from entrypoints.http.app import create_app
 from settings import Settings
-from tests.accounts_support import CHEAP_HASHING, PASSWORD
+from tests.accounts_support import CHEAP_HASHING, registration_body
 
 REDIS_URL = os.environ.get("KEEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def registration(email: str = "ada@example.com", **overrides: Any) -> dict[str, Any]:
-    return {"email": email, "password": PASSWORD, "password_confirmation": PASSWORD} | overrides
 
 
 def container(**settings: Any) -> Container:
@@ -70,12 +66,12 @@ def test_registering_while_hashing_is_at_capacity_answers_503_with_retry_after()
     )
     with TestClient(create_app(app)) as client:
         first = threading.Thread(
-            target=client.post, args=("/accounts",), kwargs={"json": registration()}
+            target=client.post, args=("/accounts",), kwargs={"json": registration_body()}
         )
         first.start()
         inner.started.wait(10)
 
-        refused = client.post("/accounts", json=registration("grace@example.com"))
+        refused = client.post("/accounts", json=registration_body("grace@example.com"))
         inner.release.set()
         first.join()
 
@@ -85,10 +81,10 @@ def test_registering_while_hashing_is_at_capacity_answers_503_with_retry_after()
 def test_registrations_past_the_clients_rate_limit_answer_429_with_retry_after() -> None:
     with TestClient(create_app(container(registration_rate_limit="2/minute"))) as client:
         statuses = [
-            client.post("/accounts", json=registration(f"user{n}@example.com")).status_code
+            client.post("/accounts", json=registration_body(f"user{n}@example.com")).status_code
             for n in range(2)
         ]
-        refused = client.post("/accounts", json=registration("grace@example.com"))
+        refused = client.post("/accounts", json=registration_body("grace@example.com"))
 
     assert (statuses, refused.status_code) == ([201, 201], 429)
     assert 0 < int(refused.headers["Retry-After"]) <= 60
@@ -100,9 +96,9 @@ def test_the_rate_limit_counts_each_client_on_its_own() -> None:
         TestClient(app, client=("10.0.0.1", 5000)) as first,
         TestClient(app, client=("10.0.0.2", 5000)) as second,
     ):
-        first.post("/accounts", json=registration("ada@example.com"))
+        first.post("/accounts", json=registration_body("ada@example.com"))
 
-        response = second.post("/accounts", json=registration("grace@example.com"))
+        response = second.post("/accounts", json=registration_body("grace@example.com"))
 
     assert response.status_code == 201
 
@@ -111,7 +107,7 @@ def test_with_the_rate_limit_turned_off_no_registration_is_refused_for_it() -> N
     settings = {"registration_rate_limit": "1/minute", "rate_limit_enabled": False}
     with TestClient(create_app(container(**settings))) as client:
         statuses = {
-            client.post("/accounts", json=registration(f"user{n}@example.com")).status_code
+            client.post("/accounts", json=registration_body(f"user{n}@example.com")).status_code
             for n in range(3)
         }
 

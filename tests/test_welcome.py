@@ -22,7 +22,7 @@ from domain.notifications import DuplicateNotification, NotificationId
 from entrypoints.http.app import create_app
 from entrypoints.logs import LogFormat
 from tests.accounts_differential import EMAILS, AccountsEverywhere, AccountsWorld, worlds
-from tests.accounts_support import PASSWORD, register_over_http, registration
+from tests.accounts_support import PASSWORD, register_over_http, registration, registration_body
 from tests.kit.differential import outcome, run_differential
 from tests.outbox_support import recorded
 from tests.support import SQL_BACKENDS, Backend, Logged
@@ -147,9 +147,6 @@ def test_on_sql_backends_the_welcome_is_written_in_the_registrations_trace_after
     assert inserts == ["accounts", "users", "notifications"]
 
 
-REGISTRATION = {"email": "ada@example.com", "password": PASSWORD, "password_confirmation": PASSWORD}
-
-
 class WelcomeThatFails(QueueWelcomeEmail):
     def execute(self, command: QueueWelcomeEmailCommand) -> NotificationId:
         raise RuntimeError("welcome template missing")
@@ -167,7 +164,7 @@ def test_a_failed_welcome_is_logged_with_its_request_id_and_never_the_password(
     request_id = uuid.uuid4().hex
 
     with TestClient(create_app(container)) as client:
-        client.post("/accounts", json=REGISTRATION, headers={"X-Request-ID": request_id})
+        client.post("/accounts", json=registration_body(), headers={"X-Request-ID": request_id})
 
     welcome_lines = [
         line for line in lines.getvalue().splitlines() if "registration stands" in line
@@ -183,7 +180,7 @@ def test_the_relays_lines_about_an_email_carry_the_id_of_the_request_that_queued
 ) -> None:
     request_id = uuid.uuid4().hex
     with TestClient(create_app(backend.container)) as client:
-        client.post("/accounts", json=REGISTRATION, headers={"X-Request-ID": request_id})
+        client.post("/accounts", json=registration_body(), headers={"X-Request-ID": request_id})
     lines = logged("human")
 
     backend.container.relay().drain()
