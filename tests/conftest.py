@@ -11,14 +11,17 @@ import gc
 import io
 import logging
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
 import pytest
+from dependency_injector import providers
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
+from adapters.kit.clock import ManualClock
 from adapters.kit.memory.database import InMemoryDatabase
 from adapters.kit.sqlalchemy.database import SqlRows, create_engine, create_schema
 from adapters.unit_of_work import schema
@@ -221,3 +224,14 @@ def client_on_each_backend(
     and its errors reaching HTTP."""
     app.state.container = backend.container
     return raising_client
+
+
+@pytest.fixture
+def clock(backend: Backend) -> ManualClock:
+    """A clock the test moves, wired into the backend's container."""
+    # Microseconds and an offset other than UTC: leases must survive both on every backend.
+    clock = ManualClock(
+        datetime(2026, 5, 4, 12, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
+    )
+    backend.container.clock.override(providers.Object(clock))
+    return clock

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from adapters.kit.clock import ManualClock
 from adapters.outbox.email import RecordingEmailSender
-from application.outbox.ports import EmailMessage, OutboxUnitOfWork
+from application.outbox.ports import (
+    DeliveryStatus,
+    EmailMessage,
+    EmailSender,
+    OutboxEntry,
+    OutboxUnitOfWork,
+)
+from application.outbox.relay import FailedAttempt, NotificationRelay, RelayReport, RetryPolicy
 from domain.email import Email
 from domain.notifications import Notification
 
@@ -33,3 +41,45 @@ def queue_emails(uow: OutboxUnitOfWork, count: int, first: int = 0) -> None:
             notification = Notification.create("reminder", str(number), recipient)
             message = EmailMessage(recipient, "Reminder", "Hello", notification.idempotency_key)
             uow.notifications.add(notification, message, ManualClock().now())
+
+
+LEASE = timedelta(minutes=1)
+
+
+def relay(
+    backend: Backend,
+    sender: EmailSender,
+    clock: ManualClock,
+    kind: type[NotificationRelay] = NotificationRelay,
+    batch_size: int = 100,
+) -> NotificationRelay:
+    policy = RetryPolicy(max_attempts=4, base_delay=timedelta(seconds=30))
+    return kind(backend.uow, sender, clock, policy, batch_size, lease=LEASE, jitter=lambda: 0.0)
+
+
+def status(backend: Backend) -> dict[DeliveryStatus, int]:
+    counts: dict[DeliveryStatus, int] = backend.container.get_outbox_status().execute().counts
+    return counts
+
+
+class RelayKilled(Exception):
+    """A relay's death, between sending a batch and recording it."""
+
+
+class RelayThatDiesBeforeMarking(NotificationRelay):
+    """Sends a batch, then dies before recording it: the crash at-least-once delivery is about."""
+
+    def _record(self, sent: list[OutboxEntry], failed: list[FailedAttempt]) -> RelayReport:
+        raise RelayKilled("between send and mark")
+
+
+class RelayThatDiesOnItsSecondBatch(NotificationRelay):
+    """Records its first batch, then sends the second and dies before recording it."""
+
+    recorded_batches = 0
+
+    def _record(self, sent: list[OutboxEntry], failed: list[FailedAttempt]) -> RelayReport:
+        if self.recorded_batches == 1:
+            raise RelayKilled("between send and mark")
+        self.recorded_batches += 1
+        return super()._record(sent, failed)
