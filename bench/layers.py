@@ -16,7 +16,8 @@ from typing import cast
 from sqlalchemy import Table
 
 from adapters.kit.clock import SystemClock
-from adapters.kit.memory.database import InMemoryDatabase, MemoryTransaction
+from adapters.kit.memory.database import InMemoryDatabase
+from adapters.kit.memory.transaction import MemoryTransaction
 from adapters.kit.storage import Row
 from adapters.unit_of_work import InMemoryUnitOfWork, ServiceUnitOfWork
 from application.accounts.ports import PasswordHasher

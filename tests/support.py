@@ -14,7 +14,7 @@ import pytest
 from dependency_injector import providers
 from sqlalchemy import Engine, MetaData, delete, text
 
-from adapters.kit.memory.database import MemoryTransaction
+from adapters.kit.memory.transaction import MemoryTransaction
 from adapters.kit.sqlalchemy.database import SqlRows
 from adapters.unit_of_work import InMemoryUnitOfWork, ServiceUnitOfWork, schema
 from bootstrap import Container, build_container

@@ -1,6 +1,6 @@
 """What a backend's transaction offers repositories: rows, read and written by key under the
-constraints the schema declares (adapters/tables.py). SQLAlchemy runs them as SQL; the memory
-backend enforces the same constraints, read from the same tables.
+constraints each table declares. SQLAlchemy runs them as SQL; the memory backend enforces the
+same constraints, read from the same tables.
 
 A row is a dict of column values. Keys are tuples of the primary key's values, in order.
 """

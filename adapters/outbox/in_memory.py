@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from adapters.kit.memory.database import MemoryTransaction
+from adapters.kit.memory.transaction import MemoryTransaction
 from adapters.kit.storage import Row
 from adapters.outbox.tables import notifications, outbox_entry
 from application.outbox.ports import DeadNotification, DeliveryStatus, OutboxEntry

@@ -8,7 +8,7 @@ from datetime import datetime
 from asgi_correlation_id import correlation_id
 
 from adapters.kit.guard import repository
-from adapters.kit.memory.database import MemoryTransaction
+from adapters.kit.memory.transaction import MemoryTransaction
 from adapters.kit.sqlalchemy.database import SqlRows
 from adapters.kit.storage import RowStore, UniqueViolation
 from adapters.outbox.in_memory import InMemoryOutbox

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.kit.memory.database import MemoryTransaction
+from adapters.kit.memory.transaction import MemoryTransaction
 from adapters.kit.sqlalchemy.database import SqlRows
 from application.kit.errors import (
     NestedDurableTransaction,

@@ -93,7 +93,7 @@ def _make_sqlite_transactions_explicit(engine: Engine) -> None:
 
 
 def create_schema(engine: Engine, schema: MetaData = metadata) -> None:
-    """Create the tables straight from adapters/tables.py, with no migration history: quick
+    """Create the tables straight from their declarations, with no migration history: quick
     for tests. Real databases are migrated (adapters.migrations, `keel db
     upgrade`); tests/test_migrations.py proves that both paths build the same schema."""
     schema.create_all(engine)
