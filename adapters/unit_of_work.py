@@ -29,6 +29,10 @@ class ServiceUnitOfWork(
     # <<< outbox
     TransactionalUnitOfWork[RowTransaction],
 ):
+    """The unit of work every use case is given, on either backend: one instance (a container
+    singleton), its transactions the kit's, its repositories the storage's probe and each
+    feature's."""
+
     storage = repository(StorageProbe)
 
 

@@ -288,7 +288,7 @@ import pytest
 
 from adapters.unit_of_work import ServiceUnitOfWork
 from domain.${names} import ${Name}, ${Name}NameTaken, ${Name}Note
-from tests.kit.repository_contract import RequiredContract, UniqueChangeContract
+from tests.kit.rule_contracts import RequiredContract, UniqueChangeContract
 from tests.support import Backend
 
 

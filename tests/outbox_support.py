@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from email import message_from_bytes
+from email.message import Message
+from typing import TYPE_CHECKING, Any
 
 from adapters.kit.clock import ManualClock
 from adapters.outbox.email import RecordingEmailSender
@@ -83,3 +86,31 @@ class RelayThatDiesOnItsSecondBatch(NotificationRelay):
             raise RelayKilled("between send and mark")
         self.recorded_batches += 1
         return super()._record(sent, failed)
+
+
+# The address the tests' SMTP senders send from.
+SENDER = "keel@example.com"
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.envelopes: list[tuple[str, list[str]]] = []  # (MAIL FROM, RCPT TO)
+
+    def clear(self) -> None:
+        self.messages.clear()
+        self.envelopes.clear()
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content))
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a test's own server."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -9,7 +9,8 @@ import pytest
 from adapters.unit_of_work import ServiceUnitOfWork
 from domain.accounts import Account, AccountId, EmailAlreadyRegistered, Role, User, UserId
 from domain.email import Email
-from tests.kit.repository_contract import ChangeContract, ParentContract, UniqueContract
+from tests.kit.repository_contract import ChangeContract
+from tests.kit.rule_contracts import ParentContract, UniqueContract
 from tests.support import Backend
 
 

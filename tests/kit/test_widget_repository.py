@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.kit.repository_contract import ParentContract, RequiredContract, UniqueChangeContract
+from tests.kit.rule_contracts import ParentContract, RequiredContract, UniqueChangeContract
 from tests.kit.widgets import Part, Widget, WidgetNameTaken, WidgetUnitOfWork
 
 
