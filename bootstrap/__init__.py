@@ -31,7 +31,9 @@ class Container(
 
     # >>> example
     # >>> outbox
-    # The welcome email: the follow-up that registering queues, where both parts are.
+    # The welcome email: the follow-up that registering queues, where both parts are. The
+    # registration is declared again to take it: a provider redefined here replaces the
+    # example's by name, but what refers to the example's keeps referring to it.
     queue_welcome_email = UseCaseFactory(
         QueueWelcomeEmail, uow=KitContainer.unit_of_work, clock=KitContainer.clock
     )

@@ -229,7 +229,8 @@ def client_on_each_backend(
 @pytest.fixture
 def clock(backend: Backend) -> ManualClock:
     """A clock the test moves, wired into the backend's container."""
-    # Microseconds and an offset other than UTC: leases must survive both on every backend.
+    # Microseconds and an offset other than UTC: stored times (a lease, say) must survive both
+    # on every backend.
     clock = ManualClock(
         datetime(2026, 5, 4, 12, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
     )

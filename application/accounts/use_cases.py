@@ -68,7 +68,7 @@ class RegisterAccount(UseCase[CreateAccountCommand, AccountCreated]):
             registered = Registered(created.account_id, created.user_id, Email(command.email))
             for follow_up in self._follow_ups:
                 try:
-                    with self._uow.transaction():  # a savepoint: a failed step undoes only itself
+                    with self._uow.transaction():  # a savepoint of its own
                         follow_up.follow_up(registered)
                 except TransientStorageError:
                     # The outer block cannot be trusted to commit after a lost connection, say:
